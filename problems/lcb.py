@@ -234,5 +234,21 @@ def _tests(
             raise error(
                 f"{where}.testtype", f"is {testtype!r} but the problem's other tests are {kind!r}; all must agree"
             )
+        if kind == "functional":
+            _check_functional(item, where, error)
         tests.append(TestCase(input=item["input"], output=item["output"]))
     return tests, kind
+
+
+def _check_functional(item: dict, where: str, error: Callable[[str, str], InputFileError]) -> None:
+    """A functional test's input is one JSON value per line (the method's arguments) and its
+    output one JSON value: checked at load, so grading never meets a test it cannot read."""
+    for number, line in enumerate(item["input"].split("\n"), start=1):
+        try:
+            json.loads(line)
+        except json.JSONDecodeError as e:
+            raise error(f"{where}.input", f"line {number} is not JSON ({e.msg}): {line[:60]!r}") from None
+    try:
+        json.loads(item["output"])
+    except json.JSONDecodeError as e:
+        raise error(f"{where}.output", f"is not JSON ({e.msg}): {item['output'][:60]!r}") from None

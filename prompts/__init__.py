@@ -13,6 +13,7 @@ from prompts.builder import (
     generation_messages,
     trim_middle,
 )
+from prompts.template_set import PLACEHOLDERS, Templates, check_template, default_templates, load_templates
 
 __all__ = [
     "Budget",
@@ -20,10 +21,15 @@ __all__ = [
     "ContextTooSmall",
     "Prompt",
     "PromptTooLong",
+    "PLACEHOLDERS",
+    "Templates",
     "Trim",
     "aggregation_messages",
     "build_aggregation",
     "build_generation",
+    "check_template",
+    "default_templates",
     "generation_messages",
+    "load_templates",
     "trim_middle",
 ]

@@ -10,17 +10,22 @@ window. When K candidates do not fit,
      same way;
   3. if it does not fit with empty candidates either, PromptTooLong is raised and the
      prompt is not sent.
-What was trimmed is recorded in `Prompt.trim`.
+A candidate's reasoning is all of it but the program, its thinking included (a thinking
+model's thinking is most of its length), so the cut falls on the thinking's middle too.
+What was trimmed is recorded in `Prompt.trim`: `chars_removed` counts the characters of
+reasoning (and, at stage "code", of programs) left out, `candidates_trimmed` the
+candidates that lost any.
+
+Every function takes `templates` (prompts.template_set.Templates; the defaults if None).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Callable, Literal, Sequence
 
 from problems import Problem
+from prompts.template_set import Templates, default_templates
 
 Message = dict[str, str]
 
@@ -35,8 +40,9 @@ class ContextTooSmall(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CandidateText:
-    """A candidate as the aggregator sees it. `reasoning` is `text` without its final
-    program; the solver's code extraction splits them."""
+    """A candidate as the aggregator sees it: `text` whole, or when trimmed `reasoning`
+    (everything but the final program, thinking included) and `code`. The solver's code
+    extraction splits them."""
 
     text: str
     reasoning: str
@@ -58,25 +64,21 @@ class Prompt:
     trim: Trim | None = None
 
 
-@cache
-def template(name: str) -> str:
-    return (resources.files("prompts") / "templates" / f"{name}.txt").read_text(encoding="utf-8").strip("\n")
-
-
-def _format_instructions(problem: Problem) -> str:
+def _format_instructions(problem: Problem, t: Templates) -> str:
     if problem.kind == "stdin":
-        return template("format_stdin")
+        return t["format_stdin"]
     if problem.starter_code.strip():
-        return template("format_functional").format(starter_code=problem.starter_code.rstrip())
-    return template("format_function").format(func_name=problem.func_name)
+        return t["format_functional"].format(starter_code=problem.starter_code.rstrip())
+    return t["format_function"].format(func_name=problem.func_name)
 
 
-def _messages(user: str) -> tuple[Message, ...]:
-    return ({"role": "system", "content": template("system")}, {"role": "user", "content": user})
+def _messages(user: str, t: Templates) -> tuple[Message, ...]:
+    return ({"role": "system", "content": t["system"]}, {"role": "user", "content": user})
 
 
-def generation_messages(problem: Problem) -> tuple[Message, ...]:
-    return _messages(template("generate").format(statement=problem.statement.strip(), format=_format_instructions(problem)))
+def generation_messages(problem: Problem, templates: Templates | None = None) -> tuple[Message, ...]:
+    t = templates or default_templates()
+    return _messages(t["generate"].format(statement=problem.statement.strip(), format=_format_instructions(problem, t)), t)
 
 
 def trim_middle(text: str, cap: int) -> str:
@@ -90,7 +92,9 @@ def trim_middle(text: str, cap: int) -> str:
     return f"{text[:head]}\n[... {len(text) - cap} characters trimmed ...]\n{text[len(text) - tail:] if tail else ''}"
 
 
-def _render_candidate(number: int, c: CandidateText, reasoning_cap: int | None, code_cap: int | None) -> str:
+def _render_candidate(
+    number: int, c: CandidateText, reasoning_cap: int | None, code_cap: int | None, t: Templates
+) -> str:
     if reasoning_cap is None:
         body = c.text.strip()
     else:
@@ -100,8 +104,8 @@ def _render_candidate(number: int, c: CandidateText, reasoning_cap: int | None, 
             parts.append(f"```python\n{code}\n```")
         body = "\n\n".join(p for p in parts if p)
     if c.feedback is None:
-        return template("candidate").format(number=number, text=body)
-    return template("candidate_feedback").format(number=number, text=body, feedback=c.feedback)
+        return t["candidate"].format(number=number, text=body)
+    return t["candidate_feedback"].format(number=number, text=body, feedback=c.feedback)
 
 
 def aggregation_messages(
@@ -109,12 +113,14 @@ def aggregation_messages(
     candidates: Sequence[CandidateText],
     reasoning_cap: int | None = None,
     code_cap: int | None = None,
+    templates: Templates | None = None,
 ) -> tuple[Message, ...]:
-    rendered = "\n\n".join(_render_candidate(i + 1, c, reasoning_cap, code_cap) for i, c in enumerate(candidates))
-    user = template("aggregate").format(
-        statement=problem.statement.strip(), k=len(candidates), candidates=rendered, format=_format_instructions(problem)
+    t = templates or default_templates()
+    rendered = "\n\n".join(_render_candidate(i + 1, c, reasoning_cap, code_cap, t) for i, c in enumerate(candidates))
+    user = t["aggregate"].format(
+        statement=problem.statement.strip(), k=len(candidates), candidates=rendered, format=_format_instructions(problem, t)
     )
-    return _messages(user)
+    return _messages(user, t)
 
 
 class Budget:
@@ -156,30 +162,34 @@ def _largest_fitting_cap(fits: Callable[[int], bool], hi: int) -> int | None:
     return lo
 
 
-def build_generation(problem: Problem, budget: Budget) -> Prompt:
-    messages = generation_messages(problem)
+def build_generation(problem: Problem, budget: Budget, templates: Templates | None = None) -> Prompt:
+    messages = generation_messages(problem, templates)
     if not budget.fits(messages):
         raise PromptTooLong(f"problem {problem.id}: the statement alone leaves no room for {budget.limit} prompt tokens")
     return Prompt(messages)
 
 
-def build_aggregation(problem: Problem, candidates: Sequence[CandidateText], budget: Budget) -> Prompt:
-    messages = aggregation_messages(problem, candidates)
+def build_aggregation(
+    problem: Problem, candidates: Sequence[CandidateText], budget: Budget, templates: Templates | None = None
+) -> Prompt:
+    t = templates or default_templates()
+    messages = aggregation_messages(problem, candidates, templates=t)
     if budget.fits(messages):
         return Prompt(messages)
 
     longest_reasoning = max(len(c.reasoning.strip()) for c in candidates)
     cap = _largest_fitting_cap(
-        lambda r: budget.fits(aggregation_messages(problem, candidates, reasoning_cap=r)), longest_reasoning
+        lambda r: budget.fits(aggregation_messages(problem, candidates, reasoning_cap=r, templates=t)), longest_reasoning
     )
     if cap is not None:
         lengths = [len(c.reasoning.strip()) for c in candidates]
         trim = Trim("reasoning", cap, sum(max(0, n - cap) for n in lengths), sum(n > cap for n in lengths))
-        return Prompt(aggregation_messages(problem, candidates, reasoning_cap=cap), trim)
+        return Prompt(aggregation_messages(problem, candidates, reasoning_cap=cap, templates=t), trim)
 
     longest_code = max(len(c.code) for c in candidates)
     cap = _largest_fitting_cap(
-        lambda r: budget.fits(aggregation_messages(problem, candidates, reasoning_cap=0, code_cap=r)), longest_code
+        lambda r: budget.fits(aggregation_messages(problem, candidates, reasoning_cap=0, code_cap=r, templates=t)),
+        longest_code,
     )
     if cap is None:
         raise PromptTooLong(
@@ -189,4 +199,6 @@ def build_aggregation(problem: Problem, candidates: Sequence[CandidateText], bud
     lengths = [len(c.code) for c in candidates]
     removed = sum(len(c.reasoning.strip()) for c in candidates) + sum(max(0, n - cap) for n in lengths)
     trimmed = sum(bool(c.reasoning.strip()) or len(c.code) > cap for c in candidates)
-    return Prompt(aggregation_messages(problem, candidates, reasoning_cap=0, code_cap=cap), Trim("code", cap, removed, trimmed))
+    return Prompt(
+        aggregation_messages(problem, candidates, reasoning_cap=0, code_cap=cap, templates=t), Trim("code", cap, removed, trimmed)
+    )

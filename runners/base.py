@@ -11,10 +11,26 @@ FinishReason = Literal["stop", "length"]
 
 @dataclass(frozen=True, slots=True)
 class Sampling:
+    """One request's sampling. The four options that default to None are sent only when set:
+    None means off in-process (vllm, transformers) and the server's own default for openai
+    (which may be the model's generation config, e.g. Qwen3's top_k=20)."""
+
     max_tokens: int
     temperature: float = 1.0
     top_p: float = 1.0
     seed: int | None = None  # per request, so a request's sample does not depend on its batch
+    top_k: int | None = None  # keep the k most likely tokens; 0 or -1: all
+    min_p: float | None = None  # drop tokens below min_p x the top token's probability
+    presence_penalty: float | None = None  # subtracted from the logit of every token already generated
+    repetition_penalty: float | None = None  # divides positive logits of tokens seen (prompt or output); 1: off
+
+    def extra(self) -> dict[str, float | int]:
+        """The optional options that are set, by name."""
+        return {
+            name: value
+            for name in ("top_k", "min_p", "presence_penalty", "repetition_penalty")
+            if (value := getattr(self, name)) is not None
+        }
 
 
 @dataclass(frozen=True, slots=True)

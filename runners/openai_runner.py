@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 from runners.base import ChatRequest, Completion, Message, RunnerError
-from runners.chat_tokens import ChatTokenizer, messages_key
+from runners.chat_tokens import ChatTokenizer, messages_key, require_fits
 from runners.config import RunnerConfig
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
@@ -158,6 +158,9 @@ class OpenAIRunner:
     def generate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         if not requests:
             return []
+        # Before anything is sent: one oversized prompt would fail on the server mid-batch.
+        for i, request in enumerate(requests):
+            require_fits(i, self.count_tokens(request.messages), request.sampling.max_tokens, self.context_window)
         with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(requests))) as pool:
             futures = [pool.submit(self._complete, i, r) for i, r in enumerate(requests)]
             try:
@@ -178,6 +181,7 @@ class OpenAIRunner:
         }
         if s.seed is not None:
             body["seed"] = s.seed
+        body.update(s.extra())  # top_k, min_p, penalties: only those set (vLLM and SGLang take them all)
         url = f"{self.base_url}/chat/completions"
         answer = self._send("POST", url, json=body).json()
         try:

@@ -65,9 +65,25 @@ def _import_torch():
     return torch, transformers
 
 
+def _converted_dir(gguf: Path) -> Path:
+    return cache_root() / f"smollm2-135m-instruct-{_file_digest(gguf)}"
+
+
+def embedded_model_dir() -> Path:
+    """The embedded model as a plain Hugging Face folder (what vLLM loads): converted from the
+    GGUF and saved on first use, like the transformers runner's first start."""
+    converted = _converted_dir(embedded_gguf())
+    if not (converted / "config.json").exists():
+        torch, transformers = _import_torch()
+        _load_embedded(torch, transformers)
+        if not (converted / "config.json").exists():
+            raise RunnerError(f"could not save the converted embedded model in {converted}: see the warning above")
+    return converted
+
+
 def _load_embedded(torch: Any, transformers: Any) -> tuple[Any, Any]:
     gguf = embedded_gguf()
-    converted = cache_root() / f"smollm2-135m-instruct-{_file_digest(gguf)}"
+    converted = _converted_dir(gguf)
     if (converted / "config.json").exists():
         return _load_pretrained(torch, transformers, str(converted), None)
     tokenizer = transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -147,9 +163,13 @@ class TransformersRunner:
 
         # One generate call needs one set of sampling options; within it, similar lengths
         # waste less on padding. Sorting is stable, so the same list batches the same way.
-        def options(i: int) -> tuple[float, float, int]:
+        for i, request in enumerate(requests):
+            if request.sampling.presence_penalty:
+                raise RunnerError(f"request {i}: the transformers runner has no presence_penalty (vllm and openai have)")
+
+        def options(i: int) -> tuple:
             s = requests[i].sampling
-            return (s.temperature, s.top_p, s.max_tokens)
+            return (s.temperature, s.top_p, s.max_tokens, s.top_k or 0, s.min_p or 0.0, s.repetition_penalty or 1.0)
 
         order = sorted(range(len(requests)), key=lambda i: (options(i), len(prompts[i])))
         for _, same in groupby(order, key=options):
@@ -171,10 +191,16 @@ class TransformersRunner:
             attention[row, width - len(ids) :] = 1
         sampling = samplings[0]
         if sampling.temperature > 0:
-            # top_k=0: sample by temperature and top_p alone, whatever the model's defaults say.
-            mode = dict(do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=0)
+            # Unset options are off (top_k=0: all tokens), whatever the model's defaults say.
+            top_k = sampling.top_k if sampling.top_k and sampling.top_k > 0 else 0
+            mode = dict(
+                do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=top_k,
+                min_p=sampling.min_p or None,
+            )
         else:
             mode = dict(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if sampling.repetition_penalty not in (None, 1.0):
+            mode["repetition_penalty"] = sampling.repetition_penalty
         with torch.inference_mode(), torch.random.fork_rng(devices=[]):
             torch.manual_seed(_batch_seed(self._seed, samplings))
             out = self._lm.generate(

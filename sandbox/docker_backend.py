@@ -1,5 +1,5 @@
-"""The Docker backend: warm containers, each running the harness as PID 1 and grading one
-program after another through its attached stdin and stdout.
+"""The Docker backend: warm containers, each running the supervisor (inside/supervisor.py)
+as PID 1 and grading one program after another through its attached stdin and stdout.
 
 Every container: no network, memory with swap equal to it, a pids limit, a read-only root
 with a small tmpfs for scratch, no capabilities, no new privileges, one CPU, a non-root
@@ -24,13 +24,14 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Ulimit
 
 from sandbox.pool import PooledSandbox
-from sandbox.protocol import InfraError, check_hello, exchange
+from sandbox.protocol import InfraError, check_hello, exchange, max_line_bytes
 from sandbox.types import DEFAULT_IMAGE, Job, Limits, ProgramResult, SandboxUnavailable
 
 LABEL = "rsa-code.sandbox"  # every container we make carries it
 OWNER_LABEL = "rsa-code.owner"  # host:pid:start-time of the process that made it
 SANDBOX_USER = "10001:10001"  # the image's user, named again so no image can run us as root
 START_SECONDS = 60.0
+SUPERVISOR_MB = 160  # the supervisor with the prelude and numpy imported, and its buffers
 API_SECONDS = 120
 log = logging.getLogger("sandbox")
 
@@ -112,7 +113,7 @@ class DockerSandbox(PooledSandbox):
                 labels={LABEL: "1", OWNER_LABEL: _owner()},
                 host_config=host_config,
             )
-            container = _Container(api, created["Id"])
+            container = _Container(api, created["Id"], max_line_bytes(limits))
             try:
                 container.attach()
                 api.start(created["Id"])
@@ -157,9 +158,10 @@ class _Container:
     """A started container and the attached stream to its harness (stdout and stderr
     multiplexed in frames: an 8-byte header, stream and length, then the data)."""
 
-    def __init__(self, api: docker.APIClient, container_id: str):
+    def __init__(self, api: docker.APIClient, container_id: str, line_bytes: int):
         self.api = api
         self.id = container_id
+        self.line_bytes = line_bytes
         self.sock: socket.socket | None = None
         self._attached: object = None  # docker-py's wrapper: its response keeps TLS sockets open
         self.hello: dict = {}
@@ -194,6 +196,8 @@ class _Container:
                 raise InfraError(f"container {self.id[:12]} stopped; its stderr: {bytes(self._err[-1500:]).decode(errors='replace')}")
             self._raw += chunk
             self._split_frames()
+            if len(self._out) > self.line_bytes and b"\n" not in self._out:
+                raise InfraError(f"container {self.id[:12]} wrote a line longer than {self.line_bytes} bytes")
         line, _, rest = bytes(self._out).partition(b"\n")
         self._out = bytearray(rest)
         return line
@@ -231,9 +235,10 @@ class _Container:
 
 
 def container_memory_mb(limits: Limits) -> int:
-    """The program's address space, plus what else lives in the container's memory: the
-    harness, scratch and /dev/shm (tmpfs), a test's stdout and stderr (memory files)."""
-    return limits.memory_mb + 2 * limits.scratch_mb + 2 * -(-limits.output_bytes // (1 << 20)) + 128
+    """The container's memory: the program's limit, plus room for the supervisor and what it
+    holds for a test (the input, the result files). Everything the program holds counts
+    within it: its processes, memory files, scratch and /dev/shm (tmpfs)."""
+    return limits.memory_mb + 2 * -(-limits.output_bytes // (1 << 20)) + SUPERVISOR_MB
 
 
 def remove_stale_containers(client: docker.DockerClient) -> int:

@@ -1,5 +1,5 @@
-"""Building the sandbox image from Dockerfile.sandbox and harness.py (shipped in this
-package, so an installed rsa-code can build its own image).
+"""Building the sandbox image from Dockerfile.sandbox and the files of inside/ (shipped in
+this package, so an installed rsa-code can build its own image).
 
 The base is the first of: the base the user names; python:3.11-slim, already on the engine
 or pulled from a registry; a Debian base made earlier; a Debian base made now with
@@ -9,6 +9,7 @@ this is how it builds with no registry, as in CI).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -23,15 +24,19 @@ import docker
 from docker.errors import DockerException, ImageNotFound
 
 from sandbox.docker_backend import docker_client
+from sandbox.protocol import INSIDE_FILES
 from sandbox.types import DEFAULT_IMAGE, SandboxUnavailable
 
 REGISTRY_BASE = "python:3.11-slim"
-DEBIAN_BASE = "rsa-code-sandbox-base:bookworm"
 DEBIAN_SUITE = "bookworm"  # Python 3.11, as LiveCodeBench
-DEBIAN_PACKAGES = ("python3", "python3-numpy")
+# Python and what LiveCodeBench's environment has: numpy, sympy, scipy, networkx, pandas, sortedcontainers.
+DEBIAN_PACKAGES = ("python3", "python3-numpy", "python3-sympy", "python3-scipy", "python3-networkx", "python3-pandas",
+                   "python3-sortedcontainers")  # fmt: skip
+# Named by its packages, so a base made before the list changed is not taken for this one.
+DEBIAN_BASE = f"rsa-code-sandbox-base:{DEBIAN_SUITE}-{hashlib.sha256(' '.join(DEBIAN_PACKAGES).encode()).hexdigest()[:8]}"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DOCKERFILE = Path(__file__).with_name("Dockerfile.sandbox")
-HARNESS = Path(__file__).with_name("harness.py")
+INSIDE = Path(__file__).with_name("inside")
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,8 @@ def build_image(
     previous = _image_id(client, tag)
     with tempfile.TemporaryDirectory(prefix="rsa-code-image-") as context:
         shutil.copy(DOCKERFILE, Path(context) / "Dockerfile.sandbox")  # copies the file a symlink names
-        shutil.copy(HARNESS, Path(context) / "harness.py")
+        for name in INSIDE_FILES:
+            shutil.copy(INSIDE / name, Path(context) / name)
         try:
             for chunk in client.api.build(
                 path=context, dockerfile="Dockerfile.sandbox", tag=tag, buildargs={"BASE_IMAGE": base},

@@ -1,13 +1,19 @@
-"""The local backend, for machines without Docker: per worker a harness subprocess, which
-runs each program in a fresh process of its own (forked, as in a container).
+"""The local backend, for machines without Docker: per worker a supervisor subprocess
+(inside/supervisor.py, the same as in Docker), which runs each program in a fresh process
+of its own, forked, as in a container. Expected outputs stay in this process, as with Docker.
 
 NOT an isolation boundary. The program runs as a process of this machine: in its own
 session and process group, with rlimits (CPU, address space, file size, open files,
-processes), a clean environment, a scratch directory, no network where the OS lets us make
-a network namespace, no setuid gains, and, when we are root, a user of its own (which can
-still read what root can, but not write it). Anything left behind is killed (the harness is a child
-subreaper). The same harness as in Docker grades, so verdicts are the same; only the
-walls differ. Linux only.
+processes), a clean environment, no setuid gains; where the OS allows (as root, or with
+user namespaces), private network, IPC (System V and POSIX queues) and mount namespaces,
+with fresh tmpfs on /tmp, /dev/shm and /var/tmp, all gone with the program; when we are
+root, a user of its own (which can still read what root can, but not write it). Anything
+left behind is killed (the supervisor is a child subreaper).
+
+What it cannot enforce, so verdicts can differ from Docker's: memory is an address-space
+limit, not a cgroup (memory files and tmpfs are bounded per file by the file-size limit and
+by the scratch size, not against the program's memory; an untouched huge allocation that
+Docker allows fails here); the machine's files are readable. Linux only.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import warnings
 from pathlib import Path
 
 from sandbox.pool import PooledSandbox
-from sandbox.protocol import HARNESS_PATH, InfraError, check_hello, exchange
+from sandbox.protocol import INSIDE, INSIDE_FILES, InfraError, check_hello, exchange
 from sandbox.types import Job, Limits, ProgramResult, SandboxUnavailable
 
 DIRECTORY_PREFIX = "rsa-code-local-"
@@ -51,17 +57,19 @@ class LocalSandbox(PooledSandbox):
         # workers' scratch directories beside it; named by our pid, to be found if we crash.
         self._dir = tempfile.mkdtemp(prefix=f"{DIRECTORY_PREFIX}{os.getpid()}-")
         os.chmod(self._dir, 0o755)
-        self.harness = shutil.copy(HARNESS_PATH, self._dir)
+        for name in INSIDE_FILES:
+            shutil.copy(INSIDE / name, self._dir)
+        self.harness = os.path.join(self._dir, "supervisor.py")
         self.own_users = os.geteuid() == 0
-        self.network_isolated: bool | None = None
-        warnings.warn(
-            "the local sandbox is not an isolation boundary: programs run on this machine "
-            + ("under users of their own" if self.own_users else "as you")
-            + "; use it for trusted code or where Docker is unavailable",
-            LocalSandboxWarning,
-            stacklevel=3,
-        )
         slots = [_ProcessSlot(self, n) for n in range(workers or os.cpu_count() or 1)]
+        try:
+            first = slots[0].harness = _Harness(self, slots[0].uid)  # what isolation this machine allows
+        except BaseException:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+        self.isolation: dict = first.hello.get("isolation", {})
+        self.network_isolated = bool(self.isolation.get("network"))
+        warnings.warn(local_warning(self.own_users, self.isolation), LocalSandboxWarning, stacklevel=3)
         super().__init__(limits, slots)
 
     def _closed_hook(self) -> None:
@@ -82,12 +90,7 @@ class _ProcessSlot:
             if self.harness is None:
                 self.harness = _Harness(self.sandbox, self.uid)
             harness = self.harness
-        result, taint, done = exchange(harness.channel, job, self.sandbox.limits)
-        isolated = done.get("network_isolated")
-        if isolated is False and self.sandbox.network_isolated is not False:
-            log.warning("the local sandbox could not take the network away (no network namespace allowed)")
-        if isolated is not None:
-            self.sandbox.network_isolated = isolated
+        result, taint, _ = exchange(harness.channel, job, self.sandbox.limits)
         if taint:
             log.debug("replacing the local harness: %s", taint)
             self.discard()
@@ -116,7 +119,7 @@ class _Harness:
         )  # fmt: skip
         self.channel = _PipeChannel(self.process, self.stderr)
         try:
-            check_hello(self.channel.read_line(time.monotonic() + START_SECONDS))
+            self.hello = check_hello(self.channel.read_line(time.monotonic() + START_SECONDS))
         except BaseException:
             self.stop()
             raise
@@ -168,6 +171,22 @@ class _PipeChannel:
     def _stderr(self) -> str:
         self.stderr.seek(0)
         return "its stderr: " + self.stderr.read()[-1500:].decode(errors="replace")
+
+
+def local_warning(own_users: bool, isolation: dict) -> str:
+    """What the local backend isolates on this machine and what it does not, plainly."""
+    private = [name for name, key in (("network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp", "tmp"))
+               if isolation.get(key)]  # fmt: skip
+    shared = [name for name, key in (("the network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp", "tmp"))
+              if not isolation.get(key)]  # fmt: skip
+    return (
+        "the local sandbox is not an isolation boundary: programs run on this machine "
+        + ("under users of their own" if own_users else "as you")
+        + (f", with private {', '.join(private)}" if private else "")
+        + (f"; shared with this machine: {', '.join(shared)}" if shared else "")
+        + "; this machine's files are readable; memory is an address-space limit (memory files and tmpfs are not counted); "
+        "use it for trusted code or where Docker is unavailable"
+    )
 
 
 def remove_stale_directories() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Literal, Protocol, Sequence
@@ -10,6 +11,7 @@ from problems import Kind, TestCase, UsageError
 
 
 DEFAULT_IMAGE = "rsa-code-sandbox:latest"  # what `rsa-code sandbox build` makes
+MIN_MEMORY_MB = 32  # below this Python itself does not start
 
 
 class Verdict(str, Enum):
@@ -25,23 +27,29 @@ class Verdict(str, Enum):
 
 
 Mode = Literal["first_failure", "all"]  # grading stops at the first failing test; feedback runs all
+# lcb: the verdict lcb_runner would give (scores compare with published numbers); judge: the
+# program run as a judge runs it (a script per test on real streams), so no correct program
+# is lost to LiveCodeBench's wrapping. See sandbox/inside/supervisor.py.
+Semantics = Literal["lcb", "judge"]
+SEMANTICS: tuple[Semantics, ...] = ("lcb", "judge")
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    test_seconds: float = 6.0  # wall time per test (LiveCodeBench's timeout)
-    memory_mb: int = 2048  # the program's address space; a container gets this plus room for scratch, no swap
-    pids: int = 64
+    test_seconds: float = 6.0  # wall time per test (LiveCodeBench's timeout); CPU time as much
+    memory_mb: int = 2048  # Docker: the container's memory (all the program holds, memory files and tmpfs too) less room for the harness; local: address space
+    pids: int = 512  # processes and threads (LiveCodeBench has no bound; programs start dozens of threads)
     output_bytes: int = 16 * 1024 * 1024  # per stream per test
     scratch_mb: int = 64  # tmpfs for scratch files
     program_seconds: float | None = None  # None: (test_seconds + 1) * tests + 5, as LiveCodeBench
 
     def __post_init__(self) -> None:
-        for name in ("test_seconds", "memory_mb", "pids", "output_bytes", "scratch_mb"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"Limits.{name} must be positive, got {getattr(self, name)!r}")
-        if self.program_seconds is not None and not self.program_seconds > 0:
-            raise ValueError(f"Limits.program_seconds must be positive, got {self.program_seconds!r}")
+        for name in ("test_seconds", "memory_mb", "pids", "output_bytes", "scratch_mb", "program_seconds"):
+            value = getattr(self, name)
+            if value is not None and not (value > 0 and math.isfinite(value)):
+                raise ValueError(f"Limits.{name} must be a positive finite number, got {value!r}")
+        if self.memory_mb < MIN_MEMORY_MB:
+            raise ValueError(f"Limits.memory_mb must be at least {MIN_MEMORY_MB} (the interpreter needs it), got {self.memory_mb!r}")
 
     def seconds_for(self, tests: int) -> float:
         """Wall time for a whole program of `tests` tests."""
@@ -55,6 +63,7 @@ class Job:
     tests: tuple[TestCase, ...]
     func_name: str | None = None
     mode: Mode = "first_failure"
+    semantics: Semantics = "lcb"
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,8 @@ no command repeats them:
 
     @app.command()
     @filter_options            # the command receives `filters: ProblemFilter`
-    @generation_options        # ... `generation` (RSAConfig fields) and `runner: RunnerConfig`
-    def eval_command(data: ..., *, filters, generation, runner): ...
+    @generation_options        # ... `generation` (RSAConfig fields), `runner: RunnerConfig`, `templates`
+    def eval_command(data: ..., *, filters, generation, runner, templates): ...
 
 The backend options are made from RunnerConfig's fields and the generation options from
 RSAConfig's, so each default and description lives in one place.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Annotated, Any, Optional, get_args
 
@@ -23,8 +23,11 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from problems import Difficulty, Kind, ProblemFilter, UsageError, list_examples
+from prompts import load_templates
 from runners.config import RunnerConfig
+from solver.grading import SandboxConfig
 from solver.rsa import Method, RSAConfig
+from solver.runs import EvalConfig
 
 _FILTERS = "Problem filters"
 
@@ -103,22 +106,19 @@ def problem_filter(
     limit: int | None = None,
 ) -> ProblemFilter:
     """The ProblemFilter of the option values; a bad value is a UsageError naming its option."""
-    try:
-        return ProblemFilter(
-            release=release,
-            start_date=start_date,
-            end_date=end_date,
-            platforms=frozenset(platform) if platform else None,
-            difficulties=_values(difficulty),
-            kinds=_values(kind),
-            ids=tuple(id) if id else None,
-            limit=limit,
-        )
-    except ValidationError as e:
-        first = e.errors(include_url=False)[0]
-        # The only error with no field is the model's own check: start date after end date.
-        option = _OPTION_OF[first["loc"][0]] if first["loc"] else "--start-date/--end-date"
-        raise UsageError(f"{option}: {first['msg'].removeprefix('Value error, ')}") from None
+    return validated(
+        ProblemFilter,
+        flags=_OPTION_OF,
+        model_flag="--start-date/--end-date",  # the model's own check: start date after end date
+        release=release,
+        start_date=start_date,
+        end_date=end_date,
+        platforms=frozenset(platform) if platform else None,
+        difficulties=_values(difficulty),
+        kinds=_values(kind),
+        ids=tuple(id) if id else None,
+        limit=limit,
+    )
 
 
 def _values(choices: Sequence[str | Enum] | None) -> frozenset[str] | None:
@@ -147,10 +147,13 @@ _FLAGS = {
 }
 
 
-def _field_option(model: type[BaseModel], name: str, panel: str) -> Param:
-    """A typer option for a pydantic field: its flag, type, default and description."""
+def _field_option(
+    model: type[BaseModel], name: str, panel: str, flags: Sequence[str] | None = None, param: str | None = None, default: Any = ...
+) -> Param:
+    """A typer option for a pydantic field: its flag, type, default and description
+    (`flags`, `param`, `default` override the field's own)."""
     field = model.model_fields[name]
-    flags = _FLAGS.get(name, ("--" + name.replace("_", "-"),))
+    flags = tuple(flags) if flags else _FLAGS.get(name, ("--" + name.replace("_", "-"),))
     annotation: Any = field.annotation
     if annotation is bool:
         flags = (f"{flags[0]}/--no-{flags[0][2:]}",)
@@ -158,13 +161,31 @@ def _field_option(model: type[BaseModel], name: str, panel: str) -> Param:
         annotation = Optional[next(a for a in get_args(annotation) if a is not type(None))]
     elif get_args(annotation):  # a Literal of choices: typer takes a str, the model checks it
         annotation = str
-    param = "runner_kind" if name == "kind" else name
-    return param, Annotated[annotation, typer.Option(*flags, help=field.description, rich_help_panel=panel)], field.default
+    param = param or ("runner_kind" if name == "kind" else name)
+    default = field.default if default is ... else default
+    return param, Annotated[annotation, typer.Option(*flags, help=field.description, rich_help_panel=panel)], default
 
 
-_GENERATION_PARAMS = [_field_option(RSAConfig, f, "Generation") for f in ("n", "k", "t", "max_tokens", "temperature", "top_p", "seed")]
+_GENERATION_FIELDS = (
+    "n", "k", "t", "max_tokens", "temperature", "top_p", "top_k", "min_p", "presence_penalty", "repetition_penalty", "seed",
+)
+_GENERATION_PARAMS = [_field_option(RSAConfig, f, "Generation") for f in _GENERATION_FIELDS]
 # The generation seed seeds the backend too.
 _RUNNER_PARAMS = [_field_option(RunnerConfig, f, "Model backend") for f in RunnerConfig.model_fields if f != "seed"]
+_TEMPLATES_PARAM: Param = (
+    "templates_dir",
+    Annotated[
+        Optional[str],
+        typer.Option(
+            "--templates",
+            metavar="DIR",
+            help="A folder holding any of the prompt templates (aggregate.txt, generate.txt, ...; "
+            "docs/prompts.md lists them and their placeholders); the others are the defaults.",
+            rich_help_panel="Generation",
+        ),
+    ],
+    None,
+)
 
 
 def _inject(command: Callable, params: list[Param], provides: tuple[str, ...], build: Callable[[dict], dict]) -> Callable:
@@ -196,28 +217,141 @@ def filter_options(command: Callable) -> Callable:
 
 def generation_options(command: Callable) -> Callable:
     """Generation and backend options; the command receives `generation` (a dict of
-    RSAConfig fields, the method being the command's own choice) and `runner` (RunnerConfig)."""
+    RSAConfig fields, the method being the command's own choice), `runner` (RunnerConfig)
+    and `templates` (prompts.Templates, checked here: a bad folder stops the command at start)."""
     generation_names = [name for name, _, _ in _GENERATION_PARAMS]
 
     def build(values: dict) -> dict:
+        templates = load_templates(values.pop("templates_dir"))
         generation = {name: values.pop(name) for name in generation_names}
         values["kind"] = values.pop("runner_kind")
-        return {"generation": generation, "runner": _validated(RunnerConfig, seed=generation["seed"], **values)}
+        runner = validated(RunnerConfig, seed=generation["seed"], **values)
+        return {"generation": generation, "runner": runner, "templates": templates}
 
-    return _inject(command, _GENERATION_PARAMS + _RUNNER_PARAMS, ("generation", "runner"), build)
+    params = _GENERATION_PARAMS + [_TEMPLATES_PARAM] + _RUNNER_PARAMS
+    return _inject(command, params, ("generation", "runner", "templates"), build)
 
 
 def rsa_config(method: Method, **generation) -> RSAConfig:
-    return _validated(RSAConfig, method=method, **generation)
+    return validated(RSAConfig, method=method, **generation)
 
 
-def _validated(config_class: type[BaseModel], /, **values):
-    """Build a config; a bad value is a UsageError naming its option."""
+def validated(config_class: type[BaseModel], /, flags: Mapping[str, str] | None = None, model_flag: str = "", **values):
+    """Build a config; a bad value is a UsageError naming its option. The one way a
+    validation error becomes a usage error: `flags` maps a field to its option where the
+    option is not `--field-name`; an error of the model as a whole names `model_flag`."""
     try:
         return config_class(**values)
     except ValidationError as e:
-        err = e.errors(include_url=False)[0]
-        name = ".".join(str(p) for p in err["loc"])
-        flag = _FLAGS.get(name, ("--" + name.replace("_", "-"),))[0] if name else ""
-        message = err["msg"].removeprefix("Value error, ")
-        raise UsageError(f"{flag}: {message}" if flag else message) from None
+        raise usage_error(e, flags, model_flag) from None
+
+
+def usage_error(error: ValidationError, flags: Mapping[str, str] | None = None, model_flag: str = "") -> UsageError:
+    first = error.errors(include_url=False)[0]
+    names = [str(p) for p in first["loc"] if isinstance(p, str)]
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "literal_error" and "input" in first:
+        message += f", got {first['input']!r}"
+    if not names:
+        return UsageError(f"{model_flag}: {message}" if model_flag else message)
+    name = names[-1]  # a nested model's field is named by its own option
+    flag = (flags or {}).get(name) or _FLAGS.get(name, ("--" + name.replace("_", "-"),))[0]
+    return UsageError(f"{flag}: {message}")
+
+
+_SANDBOX_FLAGS = {"kind": "--sandbox", "test_seconds": "--timeout"}
+_SANDBOX = "Sandbox"
+
+
+def sandbox_options(semantics: str = "lcb") -> Callable[[Callable], Callable]:
+    """The sandbox options (SandboxConfig's fields, one definition for every command that
+    grades); the command receives `sandbox: SandboxConfig`. `semantics`: this command's default."""
+    params = [
+        _field_option(SandboxConfig, name, _SANDBOX, flags=(_SANDBOX_FLAGS.get(name, "--" + name.replace("_", "-")),),
+                      param=f"sandbox_{name}", default=semantics if name == "semantics" else ...)
+        for name in SandboxConfig.model_fields
+    ]
+
+    def build(values: dict) -> dict:
+        fields = {name.removeprefix("sandbox_"): value for name, value in values.items()}
+        return {"sandbox": validated(SandboxConfig, flags=_SANDBOX_FLAGS, **fields)}
+
+    return lambda command: _inject(command, params, ("sandbox",), build)
+
+
+_EVAL = "Evaluation"
+METHOD_HELP = (
+    "rsa (the paper: K random parents), sample (independent samples), majority (majority by behaviour over all "
+    "N*(T+1) samples), refine (each chain rewrites its own answer: not the paper's K=1, which is --method rsa -k 1), "
+    "rejection (resample until the public tests pass; uses a verifier)."
+)
+PassKOption = Annotated[
+    str, typer.Option("--pass-k", help="Comma-separated k for LiveCodeBench's unbiased pass@k (k <= N).", rich_help_panel=_EVAL)
+]
+_EVAL_PARAMS: list[Param] = [
+    ("method", Annotated[str, typer.Option("--method", help=METHOD_HELP, rich_help_panel=_EVAL)], "rsa"),
+    ("shard", Annotated[Optional[str], typer.Option("--shard", help="i/n: this machine's share of the problems (every n-th from the "
+                                                     "i-th); `rsa-code report` merges the shards.", rich_help_panel=_EVAL)], None),
+    ("feedback", Annotated[bool, typer.Option("--feedback", help="Record each candidate's public-test verdicts per round (for "
+                                              "analysis; the prompts do not see them).", rich_help_panel=_EVAL)], False),
+    ("feedback_in_prompt", Annotated[bool, typer.Option("--feedback-in-prompt", help="Also show the aggregator its candidates' "
+                                                        "public-test results: a different method, not verifier-free.",
+                                                        rich_help_panel=_EVAL)], False),
+    ("pass_k", PassKOption, "1"),
+]  # fmt: skip
+EVAL_OPTION_NAMES = tuple(name for name, _, _ in _EVAL_PARAMS)
+
+
+def pass_ks(text: str) -> list[int]:
+    try:
+        ks = sorted({int(k) for k in text.split(",") if k.strip()})
+    except ValueError:
+        raise UsageError(f"--pass-k: expected integers separated by commas, got {text!r}") from None
+    if not ks or ks[0] < 1:
+        raise UsageError("--pass-k: each k must be at least 1")
+    return ks
+
+
+def shard_of(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise UsageError(f"--shard: expected i/n such as 0/4, got {text!r}") from None
+    if not 0 <= i < n:
+        raise UsageError(f"--shard {text}: i must be in 0..n-1")
+    return i, n
+
+
+def eval_options(command: Callable) -> Callable:
+    """The evaluation's own options; the command receives `evaluation` (EvalChoice) and
+    builds its EvalConfig with `evaluation.config(generation)`."""
+
+    def build(values: dict) -> dict:
+        return {"evaluation": EvalChoice(**values)}
+
+    return _inject(command, _EVAL_PARAMS, ("evaluation",), build)
+
+
+class EvalChoice:
+    """The values of the evaluation options, checked."""
+
+    def __init__(self, method: str, shard: str | None, feedback: bool, feedback_in_prompt: bool, pass_k: str):
+        if method not in get_args(Method):
+            raise UsageError(f"--method: expected one of {', '.join(get_args(Method))}, got {method!r}")
+        self.method = method
+        self.shard = shard_of(shard)
+        self.feedback = feedback
+        self.feedback_in_prompt = feedback_in_prompt
+        self.ks = pass_ks(pass_k)
+
+    def config(self, generation: dict) -> EvalConfig:
+        if self.method == "refine":
+            generation = {**generation, "k": 1}
+        config = validated(
+            EvalConfig, rsa=rsa_config(self.method, **generation), feedback=self.feedback, feedback_in_prompt=self.feedback_in_prompt
+        )
+        if self.ks[-1] > config.rsa.n:
+            raise UsageError(f"--pass-k {self.ks[-1]} exceeds the population N={config.rsa.n}")
+        return config

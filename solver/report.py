@@ -8,38 +8,21 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from solver.evaluate import PROBLEMS, latest_grades
+from problems import UsageError
 from solver.metrics import metrics_table, problem_rounds
-from solver.rundir import Round, RunDir
-
+from solver.rundir import Round
+from solver.runs import RunData, load_run, round_grades
 
 ORDER = {"easy": 0, "medium": 1, "hard": 2}  # difficulties in their natural order, the rest by name
+REFINE_NOTE = ("refine: each chain rewrites its own previous answer; not the paper's K=1, "
+               "which is RSA with one random parent (`--method rsa -k 1`).")
 
 
-class ReportError(ValueError):
+class ReportError(UsageError):
     pass
-
-
-@dataclass
-class RunData:
-    name: str
-    config: dict
-    meta: dict[str, dict]  # problem id -> difficulty, platform, source, test counts
-    rounds: list[Round]
-
-
-def load_run(path: str | Path) -> RunData:
-    rundir = RunDir(path)
-    if not (rundir.path / "config.json").exists():
-        raise ReportError(f"{path}: not a run directory (no config.json)")
-    if not (rundir.path / PROBLEMS).exists():
-        raise ReportError(f"{path}: not an evaluation run (no {PROBLEMS}); `rsa-code eval` makes one")
-    meta = json.loads((rundir.path / PROBLEMS).read_text(encoding="utf-8"))
-    return RunData(Path(path).name, rundir.config(), meta, rundir.rounds())
 
 
 def _shardless(config: dict) -> dict:
@@ -74,23 +57,21 @@ def merge_shards(runs: Sequence[RunData]) -> RunData:
 
 
 def summarize(run: RunData, ks: Sequence[int] = (1,)) -> dict:
-    rsa = run.config["rsa"]
-    rows = problem_rounds(run.rounds, run.meta, rsa["method"], rsa["seed"])
-    table = metrics_table(rows, ks)
+    config = run.eval_config
+    rsa = config.rsa
+    table = metrics_table(problem_rounds(run), ks)
     for entry in table["overall"]:
         saved = run.rounds[entry["round"]]
         entry["generation_seconds"] = saved.header["stats"]["seconds"]
         entry["completions"] = saved.header["stats"]["completions"]
-        entry["verdicts"] = dict(Counter(g["verdict"] for g in latest_grades(saved.grades).values()).most_common())
-    evaluation = run.config.get("eval", {})
-    uses_verifier = rsa["method"] == "rejection" or evaluation.get("feedback_in_prompt", False)
-    method = rsa["method"] + ("+public-feedback-in-prompt" if evaluation.get("feedback_in_prompt") else "")
+        entry["verdicts"] = dict(Counter(g.verdict_name for g in round_grades(saved)).most_common())
     return {
         "run": run.name,
-        "method": method,
-        "verifier_free": not uses_verifier,
-        "model": run.rounds[0].header.get("model") if run.rounds else None,
-        "n": rsa["n"], "k": rsa["k"], "t": rsa["t"], "seed": rsa["seed"],
+        "method": config.label,
+        "verifier_free": not config.uses_verifier,
+        "model": run.model,
+        "n": rsa.n, "k": rsa.k, "t": rsa.t, "seed": rsa.seed,
+        "semantics": run.config.get("semantics", "lcb"),
         "problems": len(run.meta),
         "problems_without_hidden_tests": sum(m["hidden_tests"] == 0 for m in run.meta.values()),
         "config_hash": run.config.get("hash"),
@@ -113,6 +94,8 @@ def markdown(summary: dict) -> str:
     ]
     if not summary["verifier_free"]:
         lines += ["**Not verifier-free:** this method looks at public-test results while generating.", ""]
+    if summary["method"].startswith("refine"):
+        lines += [REFINE_NOTE, ""]
     if summary["problems_without_hidden_tests"]:
         lines += [f"{summary['problems_without_hidden_tests']} problems have no hidden tests: they are graded on their public tests only.", ""]
     head = ["round", "pass@1", "pass@N", *[f"pass@{k}" for k in ks], "random pick", "majority pick", *[f"{e} pick" for e in extra],
@@ -124,7 +107,15 @@ def markdown(summary: dict) -> str:
                  f"{e['prompt_tokens']:,}", f"{e['completion_tokens']:,}", f"{e['generation_seconds']:.1f}", str(e["infra_errors"])]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Accuracies in %. pass@1: mean accuracy over the population; pass@N: some candidate correct.")
+    lines.append("Accuracies in %. pass@1: mean accuracy over the population; pass@N: some candidate correct. "
+                 "An infrastructure error counts as a failure (as lcb_runner counts it); run the same command again to grade it again.")
+    for e in overall:
+        short = {k: n for k, n in e["pass@k_problems"].items() if int(k) != 1 and n < e["problems"]}
+        if short:
+            over = ", ".join(f"pass@{k} over {n} of {e['problems']} problems" for k, n in short.items())
+            lines.append(f"Round {e['round']}: {over} (the others have fewer graded candidates than k).")
+        if e["ungraded"]:
+            lines.append(f"Round {e['round']}: {e['ungraded']} candidates not graded yet, left out; run the same command again to grade them.")
     lines += ["", "How candidates ended, by round:", ""]
     for e in overall:
         counts = ", ".join(f"{verdict.replace('_', ' ')} {n}" for verdict, n in e["verdicts"].items())

@@ -7,9 +7,10 @@ one call. All randomness comes from one generator per problem, seeded from (seed
 id): a problem's subsets do not depend on which other problems share the run, and the
 generator's state after each round is what a resumed run restores.
 
-Methods: rsa (K random parents), refine (K=1, each chain rewrites its own previous
-answer), and sample / majority / rejection (independent samples every round; they differ
-in selection, which the evaluator does).
+Methods: rsa (K random parents), refine (each chain rewrites its own previous answer:
+K=1 but not the paper's K=1, which is rsa with k=1, one random parent), and sample /
+majority / rejection (independent samples every round; they differ in selection, which
+solver/selection.py does).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterable, Literal, Sequence
+from typing import Callable, Iterable, Literal, NamedTuple, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -28,13 +29,14 @@ from prompts import (
     CandidateText,
     Prompt,
     PromptTooLong,
+    Templates,
     aggregation_messages,
     build_aggregation,
     build_generation,
     generation_messages,
 )
 from runners.base import ChatRequest, Runner, Sampling
-from solver.extract import extract
+from solver.extract import assistant_turn, extract
 
 Method = Literal["rsa", "refine", "sample", "majority", "rejection"]
 AGGREGATING: frozenset[str] = frozenset({"rsa", "refine"})
@@ -53,6 +55,18 @@ class RSAConfig(BaseModel):
     max_tokens: int = Field(1024, ge=1, description="Completion tokens per candidate.")
     temperature: float = Field(1.0, ge=0, description="Sampling temperature (the paper: 1.0).")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling threshold.")
+    # Sent only when set: unset, in-process runners sample without them and a server applies
+    # its own defaults (vLLM: the model's generation config, e.g. Qwen3's top_k=20).
+    top_k: int | None = Field(None, ge=-1, description="Keep the K most likely tokens (0 or -1: all; unset: not sent).")
+    min_p: float | None = Field(
+        None, ge=0, le=1, description="Drop tokens below min_p times the top token's probability (unset: not sent)."
+    )
+    presence_penalty: float | None = Field(
+        None, ge=-2, le=2, description="Penalty on tokens already generated (vllm, openai; unset: not sent)."
+    )
+    repetition_penalty: float | None = Field(
+        None, gt=0, description="Penalty on tokens of the prompt and output, 1 = off (unset: not sent)."
+    )
     seed: int = Field(0, description="Seeds subsets, sampling and selection: same seed, same run.")
 
     @model_validator(mode="after")
@@ -62,6 +76,14 @@ class RSAConfig(BaseModel):
         if self.method in AGGREGATING and self.k > self.n:
             raise ValueError(f"k ({self.k}) cannot exceed n ({self.n}): a subset holds k distinct members of the population")
         return self
+
+
+class CandidateKey(NamedTuple):
+    """What names a candidate across a run (its grade carries the same key)."""
+
+    problem_id: str
+    index: int
+    round: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +100,10 @@ class Candidate:
     finish_reason: str  # "stop" | "length" | "prompt_too_long"
     trim: dict | None = None
 
+    @property
+    def key(self) -> CandidateKey:
+        return CandidateKey(self.problem_id, self.index, self.round)
+
     def to_record(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__}  # asdict deep-copies: slow at scale
 
@@ -93,38 +119,35 @@ def problem_rng(seed: int, problem_id: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *words.tolist()])))
 
 
-def selection_rng(seed: int, problem_id: str, round_index: int, purpose: str = "uniform") -> np.random.Generator:
-    """A stream apart from generation's, so choosing never changes what is generated."""
-    key = f"select\0{purpose}\0{problem_id}\0{round_index}"
-    words = np.frombuffer(hashlib.sha256(key.encode()).digest()[:16], dtype=np.uint32)
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *words.tolist()])))
-
-
-def select_uniform(population: Sequence[Candidate], seed: int, round_index: int) -> Candidate:
-    """The paper's verifier-free choice: a uniform pick from the population."""
-    rng = selection_rng(seed, population[0].problem_id, round_index)
-    return population[int(rng.integers(len(population)))]
-
-
 Feedback = Callable[[Candidate], str]  # a candidate's public-test results, for --feedback-in-prompt
 
 
 def candidate_views(parents: Sequence[Candidate], feedback: Feedback | None = None) -> list[CandidateText]:
-    return [
-        CandidateText(c.text, extract(c.text).reasoning, c.code, feedback(c) if feedback else None) for c in parents
-    ]
+    """Parents as the aggregator sees them: thinking shown as text (tags dropped), and part
+    of the reasoning that trimming cuts."""
+    views = []
+    for c in parents:
+        split = extract(c.text)
+        views.append(CandidateText(split.shown, split.reasoning, c.code, feedback(c) if feedback else None))
+    return views
 
 
-def sent_messages(problem: Problem, parents: Sequence[Candidate], trim: dict | None, feedback: Feedback | None = None):
-    """The messages a candidate was generated from, rebuilt from its parents and recorded trim."""
+def sent_messages(
+    problem: Problem,
+    parents: Sequence[Candidate],
+    trim: dict | None,
+    feedback: Feedback | None = None,
+    templates: Templates | None = None,
+):
+    """The messages a candidate was generated from, rebuilt from its parents, recorded trim and templates."""
     if not parents:
-        return generation_messages(problem)
+        return generation_messages(problem, templates)
     views = candidate_views(parents, feedback)
     if trim is None:
-        return aggregation_messages(problem, views)
+        return aggregation_messages(problem, views, templates=templates)
     if trim["stage"] == "reasoning":
-        return aggregation_messages(problem, views, reasoning_cap=trim["cap_chars"])
-    return aggregation_messages(problem, views, reasoning_cap=0, code_cap=trim["cap_chars"])
+        return aggregation_messages(problem, views, reasoning_cap=trim["cap_chars"], templates=templates)
+    return aggregation_messages(problem, views, reasoning_cap=0, code_cap=trim["cap_chars"], templates=templates)
 
 
 @dataclass
@@ -163,9 +186,13 @@ class _Planned:
 
 
 class Solver:
-    def __init__(self, runner: Runner, config: RSAConfig):
+    def __init__(self, runner: Runner, config: RSAConfig, templates: Templates | None = None):
         self.runner = runner
         self.config = config
+        self.templates = templates
+        # A runner whose chat template opens <think> says so (Qwen3 thinking models): the
+        # candidate's text is then the whole assistant turn, that <think> included.
+        self.opens_thinking = bool(getattr(runner, "opens_thinking", False))
         self.budget = Budget(runner.count_tokens, runner.context_window, config.max_tokens)
 
     def start(self, problems: Iterable[Problem]) -> list[ProblemRun]:
@@ -186,11 +213,11 @@ class Solver:
 
     def _prompt(self, item: _Planned, views: dict[int, list[CandidateText]], feedback: Feedback | None) -> Prompt:
         if not item.parents:
-            return build_generation(item.run.problem, self.budget)
+            return build_generation(item.run.problem, self.budget, self.templates)
         if id(item.run) not in views:  # each member's text is split once per round, not K times
             views[id(item.run)] = candidate_views(item.run.population, feedback)
         population = views[id(item.run)]
-        return build_aggregation(item.run.problem, [population[p] for p in item.parents], self.budget)
+        return build_aggregation(item.run.problem, [population[p] for p in item.parents], self.budget, self.templates)
 
     def step(
         self,
@@ -201,7 +228,11 @@ class Solver:
         """Write the next population of every (active) problem with one runner call."""
         started = time.perf_counter()
         round_index = len(runs[0].rounds) if runs else 0
-        sampling = dict(max_tokens=self.config.max_tokens, temperature=self.config.temperature, top_p=self.config.top_p)
+        c = self.config
+        sampling = dict(
+            max_tokens=c.max_tokens, temperature=c.temperature, top_p=c.top_p, top_k=c.top_k, min_p=c.min_p,
+            presence_penalty=c.presence_penalty, repetition_penalty=c.repetition_penalty,
+        )
         if any(len(run.rounds) != round_index for run in runs):
             raise ValueError("all problems of a step must be at the same round")
         working = [run for run in runs if active is None or active(run)]
@@ -223,9 +254,10 @@ class Solver:
         completions = self.runner.generate(requests) if requests else []
         made: dict[int, Candidate] = {}
         for item, done in zip(sent, completions, strict=True):
+            text = assistant_turn(done.text, self.opens_thinking)
             made[id(item)] = Candidate(
-                item.run.problem.id, round_index, item.index, item.parents, item.seed, done.text,
-                extract(done.text).code, done.prompt_tokens, done.completion_tokens, done.finish_reason,
+                item.run.problem.id, round_index, item.index, item.parents, item.seed, text,
+                extract(text).code, done.prompt_tokens, done.completion_tokens, done.finish_reason,
                 trims.get(id(item)),
             )
         for item in too_long:

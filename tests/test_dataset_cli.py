@@ -28,7 +28,7 @@ def expected_solutions(run_dir):
 
     distinct = set()
     for r in RunDir(run_dir).rounds():
-        passed = {(g["problem_id"], g["index"]) for g in r.grades if g["verdict"] == "passed"}
+        passed = {(g.problem_id, g.index) for g in r.grades if g.correct}
         distinct |= {(c.problem_id, normalized_code(c.code)) for c in r.candidates if (c.problem_id, c.index) in passed}
     return distinct
 

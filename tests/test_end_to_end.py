@@ -27,8 +27,8 @@ def test_eval_and_dataset_with_the_real_model_and_docker(tmp_path):
     rounds = RunDir(run).rounds()
     assert [len(r.candidates) for r in rounds] == [6, 6]
     for r in rounds:
-        assert {(g["problem_id"], g["index"]) for g in r.grades} == {(c.problem_id, c.index) for c in r.candidates}
-        assert all(g["verdict"] != "infra_error" for g in r.grades)
+        assert {g.key for g in r.grades} == {c.key for c in r.candidates}
+        assert not any(g.infra_error for g in r.grades)
         assert all(c.text and c.completion_tokens > 0 for c in r.candidates)
     summary = json.loads((run / "summary.json").read_text())
     assert summary["model"].startswith("SmolLM2-135M-Instruct")

@@ -41,7 +41,7 @@ def eval_args(script, out, *extra):
 
 def records(path):
     rounds = RunDir(path).rounds()
-    return [(r.index, r.candidates, {(g["problem_id"], g["index"]): g for g in r.grades}) for r in rounds]
+    return [(r.index, r.candidates, {g.key: g for g in r.grades}) for r in rounds]
 
 
 @pytest.mark.slow

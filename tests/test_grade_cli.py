@@ -125,4 +125,5 @@ def test_sandbox_check(monkeypatch, capsys, kind):
     assert e.value.code in (0, None) and report["ok"]
     assert [t["got"] for t in report["self_test"]] == ["passed", "wrong_answer"]
     if kind == "docker":
-        assert report["image"]["harness"] == "matches this rsa-code" and report["limits"]["network"] == "none"
+        assert report["image"]["harness"] == "matches this rsa-code" and report["container"]["network"] == "none"
+        assert report["container"]["capabilities_dropped"] == ["ALL"] and report["container"]["swap_mb"] == 0

@@ -1,4 +1,5 @@
-"""`rsa-code dataset`: verified solutions and aggregation examples from evaluation runs."""
+"""`rsa-code dataset`: verified solutions and aggregation examples from evaluation runs
+(the library: solver/dataset.py), evaluating first with --data."""
 
 from __future__ import annotations
 
@@ -8,53 +9,73 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from solver.app import UsageError, app
-from solver.dataset import DatasetOptions, build, write
-from solver.report import ReportError
+from problems import ProblemFilter, UsageError
+from prompts import Templates
+from runners import RunnerConfig
+from solver.app import app
+from solver.commands.eval import evaluate_with_progress
+from solver.dataset import RL_FORMATS, DatasetOptions, build, write
+from solver.evaluate import EvalJob
+from solver.grading import SandboxConfig
+from solver.options import EvalChoice, eval_options, filter_options, generation_options, sandbox_options, validated
 
 err = Console(stderr=True, highlight=False, markup=False)
+RUN = "run"  # with --data, the evaluation's run directory inside OUT
 
 
-@app.command(
-    "dataset",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-)
+@app.command("dataset")
+@eval_options
+@filter_options
+@generation_options
+@sandbox_options(semantics="judge")
 def dataset_command(
     ctx: typer.Context,
     run_dirs: Annotated[Optional[list[Path]], typer.Argument(help="Evaluation run directories to build from.", show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", help="Dataset directory: solutions, aggregation examples and a dataset card.")] = ...,  # type: ignore[assignment]
-    data: Annotated[Optional[list[str]], typer.Option("--data", help="Run `rsa-code eval` on these first (into OUT/run; any other eval option may follow), then build.", show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or parquet.")] = "jsonl",
+    data: Annotated[Optional[list[str]], typer.Option("--data", help=f"Evaluate these problems first (into OUT/{RUN}, with the evaluation, generation and sandbox options), then build.", show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or parquet; verl (parquet, plus rl.parquet in verl's RL schema) or openrlhf (jsonl, plus rl.jsonl): see docs/rl.md.")] = "jsonl",
     min_tests: Annotated[int, typer.Option("--min-tests", help="A verified program must have passed at least this many tests.")] = 1,
     dedupe: Annotated[str, typer.Option("--dedupe", help="code: distinct normalised programs (comments and formatting ignored); behaviour: distinct outputs on the tests.")] = "code",
     informative_only: Annotated[bool, typer.Option("--informative-only", help="Keep aggregation examples whose candidates are neither all right nor all wrong.")] = False,
+    plain_ratio: Annotated[float, typer.Option("--plain-ratio", help="verl/openrlhf: the fraction of RL prompts that are plain generation prompts, the rest aggregation prompts (0: aggregation only; 1: one plain prompt per problem).")] = DatasetOptions.model_fields["plain_ratio"].default,
+    problem_files: Annotated[Optional[list[str]], typer.Option("--problems", help="verl/openrlhf: the problem files holding the runs' tests (repeatable; default: the files each run recorded).", show_default=False)] = None,
+    *,
+    evaluation: EvalChoice,
+    filters: ProblemFilter,
+    generation: dict,
+    runner: RunnerConfig,
+    templates: Templates,
+    sandbox: SandboxConfig,
 ) -> None:
     """Build a verified dataset: programs that pass every test, and aggregation examples with rewards."""
-    try:
-        options = DatasetOptions(format=fmt, min_tests=min_tests, dedupe=dedupe, informative_only=informative_only)
-    except ValueError as e:
-        raise UsageError(f"dataset options: {str(e).splitlines()[-1].strip()}") from None
+    options = validated(DatasetOptions, flags={"format": "--format", "plain_ratio": "--plain-ratio"}, format=fmt, min_tests=min_tests,
+                        dedupe=dedupe, informative_only=informative_only, plain_ratio=plain_ratio,
+                        problems=tuple(problem_files or ()))  # fmt: skip
+    if problem_files and options.format not in RL_FORMATS:
+        raise UsageError("--problems: only --format verl or openrlhf reads the problems' tests")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
     sources = list(run_dirs or [])
     if data:
-        # Options this command does not know are eval's; click hands them over as
-        # positional words (the RUN_DIR slot), in order.
-        forwarded = [str(word) for word in sources] + list(ctx.args)
-        sources = [out / "run"]
-        args = ["eval", "--out", str(sources[0]), *[a for d in data for a in ("--data", d)], *forwarded]
-        try:
-            app(args, standalone_mode=False)
-        except SystemExit as e:  # typer.Exit inside eval
-            if e.code:
-                raise
-    elif ctx.args or any(str(s).startswith("-") for s in sources):
-        raise UsageError("eval options are for --data; without it, give only run directories")
+        if sources:
+            raise UsageError("give run directories or --data, not both")
+        job = EvalJob(tuple(data), out / RUN, evaluation.config(generation), runner, sandbox, filters, evaluation.shard,
+                      templates)
+        evaluate_with_progress(job)
+        sources = [job.out]
+    else:
+        given = [name for name, value in ctx.params.items() if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
+                 and name not in ("run_dirs", "out", "fmt", "min_tests", "dedupe", "informative_only", "plain_ratio", "problem_files")]  # fmt: skip
+        if given:
+            flag = next(p.opts[0] for p in ctx.command.params if p.name == given[0])
+            raise UsageError(f"{flag}: an evaluation option, for --data; without --data, give only run directories")
     if not sources:
         raise UsageError("give run directories, or --data to evaluate first")
-    try:
-        solutions, examples, facts = build(sources, options)
-    except ReportError as e:
-        raise UsageError(str(e)) from None
+    solutions, examples, facts = build(sources, options)
     paths = write(out, solutions, examples, facts, options)
     err.print(f"{len(solutions)} verified solutions -> {paths['solutions']}")
     err.print(f"{len(examples)} aggregation examples -> {paths['aggregation']}")
+    if "rl" in paths:
+        rl = facts["rl"]
+        err.print(f"{rl['rows']} RL prompts ({rl['generation']} plain, {rl['aggregation']} aggregation) -> {paths['rl']}")
     err.print(f"dataset card -> {out / 'README.md'}")

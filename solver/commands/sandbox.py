@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import asdict
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
-from problems import TestCase
-from sandbox import DEFAULT_IMAGE, Job, Limits, Verdict, make_sandbox
+from problems import Problem, TestCase
+from sandbox import DEFAULT_IMAGE, Verdict, make_sandbox
 from solver.app import sandbox_app
+from solver.grading import SandboxConfig, job_for
+from solver.options import sandbox_options
 
 out = Console(highlight=False, markup=False, soft_wrap=True)
 
 # The self-test: one program that must pass and one that must fail, of each kind of problem.
 SELF_TEST = (
-    (Job("a, b = map(int, input().split())\nprint(a + b)", "stdin",
-         (TestCase(input="1 2\n", output="3\n"), TestCase(input="20 22\n", output="42\n"))), Verdict.PASSED),
-    (Job("class Solution:\n    def add(self, a, b):\n        return a - b\n", "functional",
-         (TestCase(input="2\n0", output="2"), TestCase(input="1\n2", output="3")), "add"), Verdict.WRONG_ANSWER),
+    (Problem(id="self-test-stdin", statement="Print a + b.", kind="stdin",
+             public_tests=(TestCase(input="1 2\n", output="3\n"), TestCase(input="20 22\n", output="42\n"))),
+     "a, b = map(int, input().split())\nprint(a + b)", Verdict.PASSED),
+    (Problem(id="self-test-functional", statement="Add a and b.", kind="functional", func_name="add",
+             public_tests=(TestCase(input="2\n0", output="2"), TestCase(input="1\n2", output="3"))),
+     "class Solution:\n    def add(self, a, b):\n        return a - b\n", Verdict.WRONG_ANSWER),
 )  # fmt: skip
 
 
@@ -40,32 +45,32 @@ def build_command(
 
 
 @sandbox_app.command("check")
+@sandbox_options(semantics="lcb")
 def check_command(
-    sandbox_kind: Annotated[str, typer.Option("--sandbox", help="docker, local or auto.")] = "auto",
-    image: Annotated[str, typer.Option("--image", help="Sandbox image (Docker).")] = DEFAULT_IMAGE,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    *,
+    sandbox: SandboxConfig,
 ) -> None:
     """Show the engine, the image and the limits in force, and run a passing and a failing program."""
-    limits = Limits()
-    report: dict = {"sandbox": sandbox_kind if sandbox_kind != "auto" else "docker"}
+    report: dict = {"sandbox": sandbox.kind if sandbox.kind != "auto" else "docker", "semantics": sandbox.semantics}
     started = time.monotonic()
-    sandbox = make_sandbox(sandbox_kind, limits, image=image)
+    box = sandbox.open()
     try:
         report["startup_seconds"] = round(time.monotonic() - started, 2)
-        report["workers"] = sandbox.workers
+        report["workers"] = box.workers
+        report["limits"] = asdict(box.limits)  # the values in force, as the sandbox holds them
         if report["sandbox"] == "docker":
-            report.update(_docker_facts(sandbox))
-        report["limits"] = _limits_in_force(limits, report["sandbox"])
-        results = sandbox.run([job for job, _ in SELF_TEST])
+            report.update(_docker_facts(box))
+        results = box.run([job_for(problem, code, mode="first_failure", semantics=sandbox.semantics) for problem, code, _ in SELF_TEST])
         report["self_test"] = [
-            {"kind": job.kind, "expected": want.value, "got": r.verdict.value, "tests": f"{r.passed}/{r.total}",
+            {"kind": problem.kind, "expected": want.value, "got": r.verdict.value, "tests": f"{r.passed}/{r.total}",
              "seconds": round(sum(t.seconds for t in r.tests), 4), "ok": r.verdict is want}
-            for (job, want), r in zip(SELF_TEST, results)
+            for (problem, _, want), r in zip(SELF_TEST, results)
         ]  # fmt: skip
         if report["sandbox"] == "local":
-            report["network_isolated"] = sandbox.network_isolated
+            report["network_isolated"] = getattr(box, "network_isolated", None)
     finally:
-        sandbox.close()
+        box.close()
     report["ok"] = all(t["ok"] for t in report["self_test"])
     if as_json:
         print(json.dumps(report, indent=2))
@@ -75,37 +80,38 @@ def check_command(
         raise typer.Exit(1)
 
 
-def _docker_facts(sandbox) -> dict:
-    from sandbox.docker_backend import container_memory_mb
+def _docker_facts(box) -> dict:
+    """The engine, the image, and one warm container's settings as the engine reports them."""
+    from sandbox.docker_backend import LABEL
 
-    version = sandbox.client.version()
-    info = sandbox.client.info()
-    image = sandbox.client.api.inspect_image(sandbox.image)
-    return {
-        "engine": {"version": version.get("Version"), "api": version.get("ApiVersion"), "host": sandbox.client.api.base_url,
+    version = box.client.version()
+    info = box.client.info()
+    image = box.client.api.inspect_image(box.image)
+    facts: dict = {
+        "engine": {"version": version.get("Version"), "api": version.get("ApiVersion"), "host": box.client.api.base_url,
                    "cpus": info.get("NCPU"), "cgroup": info.get("CgroupVersion", "1"), "os": info.get("OperatingSystem")},
-        "image": {"name": sandbox.image, "id": image["Id"][7:19], "created": image["Created"][:19],
-                  "python": sandbox.hello["python"], "harness": "matches this rsa-code"},
-        "container_memory_mb": container_memory_mb(sandbox.limits),
-        "stale_containers_removed": sandbox.stale_removed,
+        "image": {"name": box.image, "id": image["Id"][7:19], "created": image["Created"][:19],
+                  "python": box.hello.get("python") if isinstance(box.hello, dict) else None, "harness": "matches this rsa-code"},
+        "stale_containers_removed": getattr(box, "stale_removed", None),
     }  # fmt: skip
-
-
-def _limits_in_force(limits: Limits, kind: str) -> dict:
-    facts = {
-        "test_seconds": f"{limits.test_seconds:g} s wall per test (CPU: the same + 1 s)",
-        "program_seconds": "(test + 1) x tests + 5 s, as LiveCodeBench" if limits.program_seconds is None else f"{limits.program_seconds:g} s",
-        "memory": f"{limits.memory_mb} MiB address space",
-        "output": f"{limits.output_bytes >> 20} MiB per stream per test",
-        "processes": f"{limits.pids}",
-    }
-    if kind == "docker":
-        facts.update(
-            scratch=f"{limits.scratch_mb} MiB tmpfs (/tmp, /dev/shm), read-only root",
-            network="none", capabilities="none, no new privileges", user="10001 (not root)", cpu="1 core per container",
-        )  # fmt: skip
-    else:
-        facts.update(isolation="none: rlimits, own session, clean environment, scratch directory (NOT a boundary)")
+    mine = box.client.api.containers(filters={"label": LABEL})
+    if mine:
+        inspected = box.client.api.inspect_container(mine[0]["Id"])
+        host = inspected["HostConfig"]
+        facts["container"] = {
+            "user": inspected["Config"].get("User"),
+            "network": host.get("NetworkMode"),
+            "memory_mb": (host.get("Memory") or 0) >> 20,
+            "swap_mb": max(0, ((host.get("MemorySwap") or 0) - (host.get("Memory") or 0)) >> 20),
+            "pids": host.get("PidsLimit"),
+            "cpus": (host.get("NanoCpus") or 0) / 1e9,
+            "read_only_root": host.get("ReadonlyRootfs"),
+            "tmpfs": host.get("Tmpfs"),
+            "shm_mb": (host.get("ShmSize") or 0) >> 20,
+            "ipc": host.get("IpcMode"),
+            "capabilities_dropped": host.get("CapDrop"),
+            "security": host.get("SecurityOpt"),
+        }
     return facts
 
 
@@ -114,11 +120,13 @@ def _print(report: dict) -> None:
         e, i = report["engine"], report["image"]
         out.print(f"engine: Docker {e['version']} (API {e['api']}) at {e['host']}, {e['cpus']} CPUs, cgroup v{e['cgroup']}, {e['os']}")
         out.print(f"image: {i['name']} ({i['id']}, built {i['created']}), Python {i['python']}, harness {i['harness']}")
-        out.print(f"containers: {report['workers']} warm, {report['container_memory_mb']} MiB each (no swap); "
-                  f"first started in {report['startup_seconds']} s; stale ones removed: {report['stale_containers_removed']}")  # fmt: skip
+        out.print(f"containers: {report['workers']} warm, first started in {report['startup_seconds']} s; "
+                  f"stale ones removed: {report['stale_containers_removed']}")
+        for name, value in report.get("container", {}).items():
+            out.print(f"  {name}: {value}")
     else:
         out.print(f"local sandbox: {report['workers']} workers; network isolated: {report.get('network_isolated')}")
-    out.print("limits:")
+    out.print(f"limits ({report['semantics']} semantics):")
     for name, value in report["limits"].items():
         out.print(f"  {name}: {value}")
     for t in report["self_test"]:

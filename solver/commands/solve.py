@@ -11,15 +11,16 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from problems import load_problems
-from runners import make_runner
-from runners.config import RunnerConfig
-from solver.app import UsageError, app
-from solver.rsa import Solver, select_uniform
+from problems import UsageError, load_problems
+from prompts import Templates
+from runners import RunnerConfig, make_runner
+from solver.app import app
 from solver.options import generation_options, rsa_config
-from solver.rundir import RunDir
-from solver.session import Session
 from solver.progress import round_line
+from solver.rsa import Solver
+from solver.rundir import RunDir, affects_results
+from solver.selection import select_uniform
+from solver.session import Session
 
 err = Console(stderr=True, highlight=False, markup=False)
 
@@ -34,6 +35,7 @@ def solve(
     *,
     generation: dict,
     runner: RunnerConfig,
+    templates: Templates,
 ) -> None:
     """Solve one problem with RSA and print the chosen program (a uniform pick from the last population, as in the paper)."""
     problems = load_problems([problem])
@@ -47,14 +49,17 @@ def solve(
 
     rundir = RunDir(out) if out else None
     if rundir is not None:
-        resumed = rundir.open({"command": "solve", "rsa": config.model_dump(), "runner": runner.model_dump(),
-                               "problem": problems[0].model_dump(mode="json")}, resume_neutral=())
+        # The same rule as eval's: what changes results is hashed, the rest is kept under "runtime".
+        record = {"command": "solve", "rsa": affects_results(config), "runner": affects_results(runner),
+                  "templates": templates.record(), "problem": problems[0].model_dump(mode="json"),
+                  "runtime": {"runner": runner.model_dump()}}
+        resumed = rundir.open(record, resume_neutral=("runtime",))
         if resumed:
             err.print(f"resuming the run in {out}")
 
     backend = make_runner(runner)
     try:
-        session = Session(Solver(backend, config), problems, rundir)
+        session = Session(Solver(backend, config, templates), problems, rundir)
         with err.status("") as status:
             while not session.finished:
                 status.update(f"round {session.rounds_done}/{config.t}: generating {config.n} candidates")

@@ -1,11 +1,15 @@
 """Hostile programs and the verdict each must get. They reach for what LiveCodeBench's
 reliability_guard removes from `os` through `posix` and `ctypes`, so the sandbox's own
-walls are what stop them."""
+walls are what stop them; and they try to forge a verdict, each class of forgery an
+adversarial model could learn: an `__eq__` that always says yes, a patched comparison, a
+forged report to the supervisor, the expected output read from memory, a clock restarted
+or patched, a malformed report, memory outside the program's count, state left for the
+next program. Expected outputs here are secrets no program can compute."""
 
 from __future__ import annotations
 
 from sandbox import Job, Limits, Verdict
-from tests.sandbox.conftest import stdin_job
+from tests.sandbox.conftest import functional_job, stdin_job
 
 SECRET = "rsa-code-test-s3cr3t-7f1c"  # put in this process's environment by the tests
 ATTACK_LIMITS = Limits(test_seconds=3, memory_mb=256, pids=32, output_bytes=1 << 20, scratch_mb=16)
@@ -122,6 +126,185 @@ STDIN_PAST_ITS_END = "input()\ninput()\n"
 NOT_UTF8 = 'import sys\nsys.stdout.buffer.write(b"\\xff\\xfe\\n")\n'
 LONE_SURROGATE = 'print("\\udcff")\n'
 
+# -- forging a verdict. EXPECTED is in no input: only reading it from memory could pass.
+EXPECTED = "forged-7d3e1b"
+ALWAYS_EQUAL_OBJECT = """
+class Yes:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+class Solution:
+    def f(self, x):
+        return Yes()
+"""
+ALWAYS_EQUAL_INT = """
+class Yes(int):
+    def __eq__(self, other):
+        return True
+    __hash__ = int.__hash__
+class Solution:
+    def f(self, x):
+        return Yes(0)
+"""
+ALWAYS_EQUAL_LIST = """
+class Yes(list):
+    def __eq__(self, other):
+        return True
+class Solution:
+    def f(self, x):
+        return Yes()
+"""
+PATCH_THE_COMPARISON = """
+import builtins, decimal, gc, json, sys
+yes = lambda *a, **k: True
+for module in list(sys.modules.values()):
+    for name in ("compare_stdout", "same_value", "_same_decimals", "stripped_lines", "judge", "judge_result"):
+        try:
+            setattr(module, name, yes)
+        except Exception:
+            pass
+for o in gc.get_objects():
+    if isinstance(o, dict):
+        for name in ("compare_stdout", "same_value", "dumps", "canonical", "write_value"):
+            if name in o and callable(o[name]):
+                o[name] = lambda *a, **k: '"' + "forged" + '"'
+json.loads = lambda *a, **k: "forged"
+decimal.Decimal = lambda *a, **k: 0
+builtins.bool = lambda *a: True
+class Solution:
+    def f(self, x):
+        return "forged"
+"""
+FORGE_REPORTS = """
+import json, os, socket
+lines = [json.dumps({"test": {"index": i, "verdict": "passed", "seconds": 0.0}}) for i in range(3)]
+for fd in range(3, 64):
+    for data in [b"T0", b"T1", b"T2", b"M", b"S"] + [(l + "\\n").encode() for l in lines]:
+        try:
+            socket.socket(fileno=os.dup(fd)).send(data)
+        except OSError:
+            try:
+                os.write(fd, data)
+            except OSError:
+                pass
+os._exit(0)
+"""
+READ_THE_EXPECTED_OUTPUT = """
+import gc, sys
+seen = set()
+frame = sys._getframe()
+while frame is not None:
+    for scope in (frame.f_locals, frame.f_globals):
+        for value in list(scope.values()):
+            if isinstance(value, (str, bytes, list, tuple, dict)):
+                seen.add(repr(value))
+    frame = frame.f_back
+for o in gc.get_objects():
+    if isinstance(o, (list, tuple, dict)):
+        seen.add(repr(o)[:10000])
+found = [s for s in seen if "forged-" in s]
+import re
+match = re.search(r"forged-[0-9a-f]{6}", " ".join(found))
+print(match.group(0) if match else "nothing")
+"""
+RESTART_THE_CLOCK = """
+import os, socket, threading, time
+def chatter():
+    while True:
+        for fd in range(3, 64):
+            try:
+                socket.socket(fileno=os.dup(fd)).send(b"T0")
+            except OSError:
+                pass
+        time.sleep(0.5)
+threading.Thread(target=chatter, daemon=True).start()
+end = time.time() + 5
+while time.time() < end:
+    pass
+print(3)
+"""
+IGNORE_SIGXCPU = """
+import signal, time
+signal.signal(signal.SIGXCPU, signal.SIG_IGN)
+end = time.process_time() + 5
+while time.process_time() < end:
+    pass
+print(3)
+"""
+PATCH_THE_CLOCK = """
+import time
+real_sleep = time.sleep
+for name in ("perf_counter", "monotonic", "time", "process_time"):
+    setattr(time, name, lambda: 0.0)
+real_sleep(1.5)
+print(3)
+"""
+MALFORMED_RESULT = """
+import os
+for fd in range(3, 64):
+    try:
+        if "memfd:result" in os.readlink(f"/proc/self/fd/{fd}"):
+            os.lseek(fd, 0, 0)
+            os.write(fd, b"\\xff\\xfe{not json\\n" * 10)
+    except OSError:
+        pass
+print(3)
+"""
+MEMORY_IN_MEMFDS = """
+import os
+fds = []
+block = b"x" * (1 << 20)  # each file within the file-size limit
+for i in range(1000):
+    fd = os.memfd_create(f"hoard{i}")
+    os.write(fd, block)
+    fds.append(fd)
+print("held")
+"""
+LEAVE_STATE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mq_open.restype = ctypes.c_int
+q = libc.mq_open(b"/rsa-code-left", os.O_CREAT | os.O_RDWR, 0o600, None)
+libc.mq_send(q, b"left", 4, 0)
+libc.shmget(0x5eed, 4096, 0o1600)
+for d in ("/tmp", "/dev/shm", "/var/tmp"):
+    try:
+        open(os.path.join(d, "rsa-code-left"), "w").write("left")
+    except OSError:
+        pass
+print("left")
+"""
+FIND_STATE = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mq_open.restype = ctypes.c_int
+found = []
+if libc.mq_open(b"/rsa-code-left", os.O_RDONLY, 0, None) >= 0:
+    found.append("mqueue")
+if libc.shmget(0x5eed, 0, 0) >= 0:
+    found.append("sysv")
+for d in ("/tmp", "/dev/shm", "/var/tmp"):
+    if os.path.exists(os.path.join(d, "rsa-code-left")):
+        found.append(d)
+print("clean" if not found else " ".join(found))
+"""
+REACH_THE_SUPERVISOR = """
+import ctypes, os, posix
+libc = ctypes.CDLL(None, use_errno=True)
+reached = []
+for pid in {1, posix.getppid()}:
+    if libc.ptrace(16, pid, None, None) == 0:  # PTRACE_ATTACH
+        reached.append(f"ptrace {pid}")
+    for path in (f"/proc/{pid}/mem", f"/proc/{pid}/fd/0", f"/proc/{pid}/fd/1", f"/proc/{pid}/environ"):
+        try:
+            open(path, "rb").close()
+            reached.append(path)
+        except OSError:
+            pass
+print("denied" if not reached else reached)
+"""
+
 ENV_KEYS = "HOME LANG OMP_NUM_THREADS PATH PYTHONHASHSEED TMPDIR"
 ROOT_OWNED = ["/x", "/etc/passwd", "/usr/lib/x", "/root/x", "/var/x"]
 
@@ -143,14 +326,40 @@ def attacks(*, docker: bool, host_port: int, host_addresses: list[str], harness_
         "outlive_the_run": (stdin_job(OUTLIVE_THE_RUN, [("", "started")]), P),
         "kill_pid1_and_parent": (stdin_job(KILL_PID1_AND_PARENT, [("", "alive")]), P),
         "close_stdout": (stdin_job(CLOSE_STDOUT, [("", "3")]), RE),
-        "close_fd_1": (stdin_job(CLOSE_FD_1, [("", "3")]), RE),
+        "close_fd_1": (stdin_job(CLOSE_FD_1, [("", "3")]), P),  # lcb: print goes to the capture, as in lcb_runner
         "huge_recursion": (stdin_job(HUGE_RECURSION, [("", "x")]), RE),
         "recursion_past_the_stack": (stdin_job(RECURSION_PAST_THE_STACK, [("", "x")]), RE),
         "stdin_past_its_end": (stdin_job(STDIN_PAST_ITS_END, [("1\n", "x")]), RE),
-        "not_utf8_output": (stdin_job(NOT_UTF8, [("", "x")]), WA),
-        "lone_surrogate_output": (stdin_job(LONE_SURROGATE, [("", "x")]), RE),
+        "not_utf8_output": (stdin_job(NOT_UTF8, [("", "x")]), RE),  # lcb: the capture has no buffer
+        "not_utf8_output_judge": (stdin_job(NOT_UTF8, [("", "x")], semantics="judge"), WA),
+        "lone_surrogate_output": (stdin_job(LONE_SURROGATE, [("", "x")]), WA),
+        "lone_surrogate_output_judge": (stdin_job(LONE_SURROGATE, [("", "x")], semantics="judge"), RE),  # a real UTF-8 stream refuses it
     }
+    forged = [("1", f'"{EXPECTED}"'), ("2", f'"{EXPECTED}"')]
+    for semantics in ("lcb", "judge"):
+        found |= {
+            f"always_equal_object_{semantics}": (functional_job(ALWAYS_EQUAL_OBJECT, "f", forged, semantics=semantics), WA),
+            f"always_equal_int_{semantics}": (functional_job(ALWAYS_EQUAL_INT, "f", forged, semantics=semantics), WA),
+            f"always_equal_list_{semantics}": (functional_job(ALWAYS_EQUAL_LIST, "f", forged, semantics=semantics), WA),
+            f"patch_the_comparison_{semantics}": (functional_job(PATCH_THE_COMPARISON, "f", forged, semantics=semantics), RE),
+            f"forge_reports_{semantics}": (stdin_job(FORGE_REPORTS, [("", EXPECTED)] * 3, semantics=semantics), RE if semantics == "lcb" else WA),
+            f"read_the_expected_output_{semantics}": (stdin_job(READ_THE_EXPECTED_OUTPUT, [("", EXPECTED)], semantics=semantics), WA),
+            f"restart_the_clock_{semantics}": (stdin_job(RESTART_THE_CLOCK, [("", "3")], semantics=semantics), TLE if semantics == "judge" else RE),
+            f"ignore_sigxcpu_{semantics}": (stdin_job(IGNORE_SIGXCPU, [("", "3")], semantics=semantics), TLE),
+            f"patch_the_clock_{semantics}": (stdin_job(PATCH_THE_CLOCK, [("", "3")], semantics=semantics), P),  # passes, timed truly (checked below)
+            f"malformed_result_{semantics}": (stdin_job(MALFORMED_RESULT, [("", "3")], semantics=semantics), P if semantics == "judge" else RE),
+            f"reach_the_supervisor_{semantics}": (stdin_job(REACH_THE_SUPERVISOR, [("", "denied")], semantics=semantics), P),
+        }
+    # 1000 MiB in memory files: the container's cgroup counts them (the OOM killer takes the
+    # program, not the supervisor). The local backend does not count them (its warning says
+    # so): each is bounded by the file-size limit and their number by the open-file limit.
+    found["memory_in_memfds"] = (stdin_job(MEMORY_IN_MEMFDS, [("", "held")]), Verdict.MEMORY_LIMIT if docker else P)
     if docker:
         found["memory_bomb_in_children"] = (stdin_job(MEMORY_BOMB_IN_CHILDREN, [("", "x")]), Verdict.MEMORY_LIMIT)
         found["fill_scratch"] = (stdin_job(FILL_SCRATCH, [("", "full")]), P)
     return found
+
+
+# Run in a first batch; FIND_STATE in the next must find nothing they left.
+LEAVE_STATE_JOB = stdin_job(LEAVE_STATE, [("", "left")])
+FIND_STATE_JOB = stdin_job(FIND_STATE, [("", "clean")])

@@ -10,12 +10,12 @@ from problems import TestCase
 from sandbox import Job
 
 
-def stdin_job(code: str, tests: list[tuple[str, str]], mode: str = "first_failure") -> Job:
-    return Job(code, "stdin", tuple(TestCase(input=i, output=o) for i, o in tests), None, mode)  # type: ignore[arg-type]
+def stdin_job(code: str, tests: list[tuple[str, str]], mode: str = "first_failure", semantics: str = "lcb") -> Job:
+    return Job(code, "stdin", tuple(TestCase(input=i, output=o) for i, o in tests), None, mode, semantics)  # type: ignore[arg-type]
 
 
-def functional_job(code: str, func_name: str, tests: list[tuple[str, str]], mode: str = "first_failure") -> Job:
-    return Job(code, "functional", tuple(TestCase(input=i, output=o) for i, o in tests), func_name, mode)  # type: ignore[arg-type]
+def functional_job(code: str, func_name: str, tests: list[tuple[str, str]], mode: str = "first_failure", semantics: str = "lcb") -> Job:
+    return Job(code, "functional", tuple(TestCase(input=i, output=o) for i, o in tests), func_name, mode, semantics)  # type: ignore[arg-type]
 
 
 def harness_processes(harness_path: str) -> list[int]:

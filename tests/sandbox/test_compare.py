@@ -1,5 +1,6 @@
-"""The comparison and compilation rules of the harness, against LiveCodeBench's grader
-(lcb_runner/evaluation/testing_util.py): its quirks are kept on purpose."""
+"""The comparison rules (on the host) and compilation rules (in the supervisor), against
+LiveCodeBench's grader (lcb_runner/evaluation/testing_util.py): its quirks are kept on
+purpose. And the canonical form a functional result crosses the boundary in."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.harness import compare_stdout, compile_program, output_digest, same_value, stripped_lines, value_digest
+from sandbox.compare import Malformed, compare_stdout, decode_value, output_digest, same_value, stripped_lines, value_digest
+from sandbox.inside.program import Unplain, canonical
+from sandbox.inside.supervisor import compile_program
 
 # Lines without newlines (the unit a comparison works on); any other character may appear.
 line_text = st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=30)
@@ -153,3 +156,56 @@ def test_functional_program_keeps_its_line_numbers():
     with pytest.raises(ZeroDivisionError) as raised:
         namespace["Solution"]().f()
     assert raised.traceback[-1].lineno + 1 == 3
+
+
+plain_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.tuples(inner, inner)
+    | st.dictionaries(st.integers() | st.text(max_size=5) | st.tuples(st.integers()), inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(plain_values)
+def test_the_canonical_form_rebuilds_exactly_the_plain_value(value):
+    import json
+
+    rebuilt = decode_value(json.dumps(canonical(value)))
+    assert rebuilt == value and _types(rebuilt) == _types(value)  # tuples stay tuples, int keys stay ints
+
+
+def _types(value):
+    if isinstance(value, (list, tuple)):
+        return (type(value), [_types(v) for v in value])
+    if isinstance(value, dict):
+        return (dict, sorted((repr(k), _types(v)) for k, v in value.items()))
+    return type(value)
+
+
+class AlwaysEqual(int):
+    def __eq__(self, other):
+        return True
+
+    __hash__ = int.__hash__
+
+
+@pytest.mark.parametrize("value", [AlwaysEqual(1), [AlwaysEqual(1)], {1, 2}, object(), type("L", (list,), {})([1]), b"1"])
+def test_only_exact_plain_types_cross(value):
+    with pytest.raises(Unplain):
+        canonical(value)
+
+
+@pytest.mark.parametrize("text", ['{"t": [1], "x": 2}', '{"d": [[[1], 2]]}', '{"d": [[1]]}', '{"a": 1}', "[1,", "NaN]", "[" * 100_000])
+def test_malformed_canonical_text_is_the_programs_failure(text):
+    with pytest.raises(Malformed):
+        decode_value(text)
+
+
+@pytest.mark.parametrize(
+    ("result", "expected", "lcb", "judge"),
+    [((1, 2), [1, 2], True, True), ([(1, 2)], [[1, 2]], False, True), ({"a": (1,)}, {"a": [1]}, False, True)],
+)
+def test_judge_semantics_reads_every_tuple_as_a_list(result, expected, lcb, judge):
+    assert same_value(result, expected, "lcb") is lcb
+    assert same_value(result, expected, "judge") is judge

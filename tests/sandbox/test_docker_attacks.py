@@ -12,7 +12,7 @@ import pytest
 
 from sandbox import Verdict, make_sandbox
 from sandbox.docker_backend import OWNER_LABEL, _owner
-from tests.sandbox.attacks import ATTACK_LIMITS, SECRET, attacks
+from tests.sandbox.attacks import ATTACK_LIMITS, FIND_STATE_JOB, LEAVE_STATE_JOB, SECRET, attacks
 from tests.sandbox.conftest import stdin_job
 
 pytestmark = pytest.mark.docker
@@ -35,9 +35,11 @@ def outcome(listener):
         bridge = sandbox.client.api.inspect_network("bridge")["IPAM"]["Config"][0]
         gateway = bridge.get("Gateway") or str(next(ipaddress.ip_network(bridge["Subnet"]).hosts()))
         addresses = [gateway, socket.gethostbyname(socket.gethostname())]
-        cases = attacks(docker=True, host_port=listener.getsockname()[1], host_addresses=addresses, harness_path="/opt/rsa-code/harness.py")
+        cases = attacks(docker=True, host_port=listener.getsockname()[1], host_addresses=addresses, harness_path="/opt/rsa-code/supervisor.py")
         names = list(cases)
         results = dict(zip(names, sandbox.run([cases[n][0] for n in names])))
+        left_state = sandbox.run([LEAVE_STATE_JOB] * sandbox.workers)
+        found_state = sandbox.run([FIND_STATE_JOB] * sandbox.workers)
         after = sandbox.run([stdin_job("print(sum(map(int, input().split())))", [("1 2", "3")])] * 4)
         processes = [
             len(sandbox.client.api.top(c["Id"])["Processes"])
@@ -48,7 +50,7 @@ def outcome(listener):
         sandbox.close()
         del os.environ["RSA_CODE_TEST_SECRET"]
     left = sandbox.client.api.containers(all=True, filters={"label": f"{OWNER_LABEL}={_owner()}"})
-    return {"cases": cases, "results": results, "after": after, "processes": processes, "scratch_after": scratch_after, "left": left}
+    return {"cases": cases, "results": results, "after": after, "left_state": left_state, "found_state": found_state, "processes": processes, "scratch_after": scratch_after, "left": left}
 
 
 CASE_NAMES = list(attacks(docker=True, host_port=1, host_addresses=[], harness_path="").keys())
@@ -63,7 +65,8 @@ def test_attack_gets_its_verdict(outcome, name):
 def test_limits_say_which_bit(outcome):
     results = outcome["results"]
     assert "ran past 3 s" in results["infinite_loop"].tests[0].detail
-    assert "MemoryError" in results["memory_bomb"].tests[0].detail
+    assert "256 MiB" in results["memory_bomb"].tests[0].detail  # the cgroup, as LiveCodeBench sets no address-space limit
+    assert "256 MiB" in results["memory_in_memfds"].tests[0].detail
     assert "256 MiB" in results["memory_bomb_in_children"].tests[0].detail  # the OOM killer, seen in the cgroup
     assert "bytes to stdout" in results["gigabyte_to_stdout"].tests[0].detail
     assert "SIGSEGV" in results["recursion_past_the_stack"].tests[0].detail or "Recursion" in results["recursion_past_the_stack"].tests[0].detail
@@ -79,3 +82,13 @@ def test_later_runs_are_unaffected(outcome, listener):
 
 def test_nothing_is_left_behind(outcome):
     assert outcome["left"] == []
+
+
+def test_no_state_outlives_a_program(outcome):
+    assert all(r.verdict is Verdict.PASSED for r in outcome["left_state"]), [(r.verdict, r.detail, r.tests) for r in outcome["left_state"]]
+    assert all(r.verdict is Verdict.PASSED for r in outcome["found_state"]), [r.tests[0].detail for r in outcome["found_state"]]
+
+
+def test_time_is_the_supervisors_not_the_programs(outcome):
+    for semantics in ("lcb", "judge"):
+        assert outcome["results"][f"patch_the_clock_{semantics}"].tests[0].seconds >= 1.4

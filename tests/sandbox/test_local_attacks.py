@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 from sandbox import Verdict, make_sandbox
-from tests.sandbox.attacks import ATTACK_LIMITS, SECRET, attacks
+from tests.sandbox.attacks import ATTACK_LIMITS, FIND_STATE_JOB, LEAVE_STATE_JOB, SECRET, attacks
 from tests.sandbox.conftest import harness_processes, stdin_job
 
 AS_ROOT = os.geteuid() == 0  # then programs run as users of their own
@@ -32,6 +32,8 @@ def outcome():
             cases = {n: c for n, c in cases.items() if n not in NEEDS_OWN_USER}
         names = list(cases)
         results = dict(zip(names, sandbox.run([cases[n][0] for n in names])))
+        left_state = sandbox.run([LEAVE_STATE_JOB] * sandbox.workers)
+        found_state = sandbox.run([FIND_STATE_JOB] * sandbox.workers)
         after = sandbox.run([stdin_job("print(sum(map(int, input().split())))", [("1 2", "3")])] * 2)
         warm = {slot.harness.process.pid for slot in sandbox._slots if slot.harness}
         left = set(harness_processes(sandbox.harness)) - warm  # programs and whatever they started
@@ -44,7 +46,7 @@ def outcome():
         sandbox.close()
         server.close()
         del os.environ["RSA_CODE_TEST_SECRET"]
-    return {"cases": cases, "results": results, "after": after, "left": left, "reached": reached,
+    return {"cases": cases, "results": results, "after": after, "left_state": left_state, "found_state": found_state, "left": left, "reached": reached,
             "network_isolated": sandbox.network_isolated, "left_after_close": harness_processes(sandbox.harness)}  # fmt: skip
 
 
@@ -69,3 +71,13 @@ def test_later_runs_are_unaffected_and_nothing_is_left(outcome):
     assert all(r.verdict is Verdict.PASSED for r in outcome["after"]), outcome["after"]
     assert outcome["left"] == set()
     assert outcome["left_after_close"] == []
+
+
+def test_no_state_outlives_a_program(outcome):
+    assert all(r.verdict is Verdict.PASSED for r in outcome["left_state"]), [(r.verdict, r.detail, r.tests) for r in outcome["left_state"]]
+    assert all(r.verdict is Verdict.PASSED for r in outcome["found_state"]), [r.tests[0].detail for r in outcome["found_state"]]
+
+
+def test_time_is_the_supervisors_not_the_programs(outcome):
+    for semantics in ("lcb", "judge"):
+        assert outcome["results"][f"patch_the_clock_{semantics}"].tests[0].seconds >= 1.4

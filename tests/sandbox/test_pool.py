@@ -3,6 +3,7 @@ failures, infra_error when they persist, job validation, closing."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -11,7 +12,7 @@ from problems import TestCase
 from sandbox import Job, Limits, ProgramResult, Verdict
 from sandbox.image import apt_mirror
 from sandbox.pool import ATTEMPTS, PooledSandbox
-from sandbox.protocol import InfraError, program_result
+from sandbox.protocol import InfraError, exchange
 from tests.sandbox.conftest import functional_job, stdin_job
 
 JOB = stdin_job("print(1)", [("", "1")])
@@ -93,17 +94,66 @@ def test_closing_fails_waiting_jobs_and_refuses_new_ones():
         sandbox.run([JOB])
 
 
-def test_harness_reports_become_results():
-    records = [{"index": 0, "verdict": "passed", "seconds": 0.1, "memory_kb": 9000, "detail": "", "output_digest": "ab"},
-               {"index": 1, "verdict": "time_limit", "seconds": 6.0, "memory_kb": None, "detail": "ran past 6 s"}]  # fmt: skip
+class FakeSupervisorChannel:
+    """A supervisor that answers the job it is sent with scripted records (a fake, for the
+    host's side of the protocol); keeps what the host sent."""
+
+    def __init__(self, records: list[dict], done: dict | None = None):
+        self.records, self.done, self.sent, self.replies = records, done or {}, [], []
+
+    def send(self, data: bytes, deadline: float) -> None:
+        message = json.loads(data)
+        self.sent.append(message)
+        if "job" in message:
+            job_id = message["job"]["id"]
+            self.replies = [json.dumps({"test": r}).encode() for r in self.records]
+            self.replies.append(json.dumps({"done": {"job": job_id, "tainted": None, **self.done}}).encode())
+
+    def read_line(self, deadline: float) -> bytes:
+        return self.replies.pop(0)
+
+
+def _ran(index: int, body: str, **extra) -> dict:
+    return {"index": index, "seconds": 0.1, "memory_kb": 9000, "result": {"kind": "stdout"}, "body": body, **extra}
+
+
+def test_expected_outputs_never_leave_the_host():
+    job = stdin_job("x", [("1", "SECRET-ONE"), ("2", "SECRET-TWO")])
+    channel = FakeSupervisorChannel([_ran(0, "SECRET-ONE"), _ran(1, "SECRET-TWO")])
+    result, _, _ = exchange(channel, job, Limits())
+    assert result.verdict is Verdict.PASSED and result.passed == 2
+    assert "SECRET" not in json.dumps(channel.sent) and channel.sent[0]["job"]["inputs"] == ["1", "2"]
+
+
+def test_the_host_judges_and_stops_the_rest_after_a_failure():
     job = stdin_job("x", [("", "1")] * 3)
-    result = program_result(job, records, {"verdict": None})
+    channel = FakeSupervisorChannel([_ran(0, "1"), _ran(1, "2"), _ran(2, "1")])  # the third ran before the stop arrived
+    result, _, _ = exchange(channel, job, Limits())
+    assert result.verdict is Verdict.WRONG_ANSWER and [t.verdict for t in result.tests] == [Verdict.PASSED, Verdict.WRONG_ANSWER]
+    assert channel.sent[1] == {"stop": channel.sent[0]["job"]["id"]}
+
+
+@pytest.mark.parametrize(
+    "result, body",
+    [({"kind": "value"}, "1"), ({"kind": "?"}, "1"), ({"kind": "stdout", "verdict": "passed"}, "0"), ({}, "")],
+)
+def test_whatever_the_program_wrote_is_judged_never_believed(result, body):
+    job = stdin_job("x", [("", "1")])
+    verdict = exchange(FakeSupervisorChannel([{**_ran(0, body), "result": result}]), job, Limits())[0].verdict
+    assert verdict in (Verdict.RUNTIME_ERROR, Verdict.WRONG_ANSWER)
+
+
+def test_observed_limits_and_broken_records():
+    job = stdin_job("x", [("", "1")] * 3)
+    observed = {"index": 1, "seconds": 6.0, "memory_kb": None, "observed": "time_limit", "detail": "ran past 6 s"}
+    result, _, _ = exchange(FakeSupervisorChannel([_ran(0, "1"), observed]), job, Limits())
     assert result.verdict is Verdict.TIME_LIMIT and result.passed == 1 and result.total == 3
     with pytest.raises(InfraError):  # stopped early without a failure
-        program_result(job, records[:1], {"verdict": None})
+        exchange(FakeSupervisorChannel([_ran(0, "1")]), job, Limits())
     with pytest.raises(InfraError):  # a verdict only the host may give
-        program_result(job, [{**records[0], "verdict": "infra_error"}], {"verdict": None})
-    assert program_result(job, [], {"verdict": "syntax_error", "detail": "line 1"}).verdict is Verdict.SYNTAX_ERROR
+        exchange(FakeSupervisorChannel([{**observed, "observed": "passed"}]), job, Limits())
+    with pytest.raises(InfraError):  # a record out of order
+        exchange(FakeSupervisorChannel([_ran(1, "1")]), job, Limits())
 
 
 def test_apt_mirror_is_read_from_both_source_formats(tmp_path):

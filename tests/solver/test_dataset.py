@@ -3,7 +3,8 @@
 
 from runners.scripted import ScriptedRunner
 from solver.dataset import DatasetOptions, build, normalized_code
-from solver.evaluate import EvalConfig, evaluate, run_config
+from solver.evaluate import evaluate
+from solver.runs import EvalConfig, run_config
 from solver.rsa import RSAConfig
 from solver.rundir import RunDir
 from tests.solver.fakes import FakeSandbox, value_problems, value_program

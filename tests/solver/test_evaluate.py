@@ -11,11 +11,15 @@ from hypothesis import strategies as st
 
 from runners.scripted import ScriptedRunner
 from sandbox import ProgramResult, Verdict
-from solver.evaluate import EvalConfig, evaluate, run_config
-from solver.metrics import majority_pick, pass_at_k
-from solver.report import load_run, summarize, write_report
-from solver.rsa import Candidate, RSAConfig, select_uniform
+from sandbox import Verdict as V
+from solver.evaluate import evaluate
+from solver.grades import Grade, PublicRun
+from solver.metrics import pass_at_k
+from solver.report import summarize, write_report
+from solver.rsa import Candidate, RSAConfig
 from solver.rundir import RunDir
+from solver.runs import EvalConfig, load_run, run_config
+from solver.selection import select_majority, select_uniform
 from tests.solver.fakes import FakeSandbox, value_problems, value_program
 
 
@@ -83,7 +87,7 @@ class InterruptingRunner(ScriptedRunner):
 
 
 def records(rundir: RunDir) -> list:
-    return [(r.index, r.candidates, sorted(r.grades, key=lambda g: (g["problem_id"], g["index"]))) for r in rundir.rounds()]
+    return [(r.index, r.candidates, sorted(r.grades, key=lambda g: g.key)) for r in rundir.rounds()]
 
 
 @pytest.mark.parametrize("interrupt_at", [1, 2, 4])
@@ -103,19 +107,27 @@ def test_an_interrupted_run_resumes_to_the_same_results(tmp_path, interrupt_at):
     assert sum(len(r.grades) for r in broken.rounds()) == sum(len(r.grades) for r in straight.rounds())
 
 
-def test_infrastructure_errors_are_counted_apart_and_graded_again(tmp_path):
+def test_infrastructure_errors_never_raise_a_score_and_are_graded_again(tmp_path):
     class FlakySandbox(FakeSandbox):
+        """The sandbox fails on exactly the wrong programs: left out of the denominators,
+        they would leave only right ones and report a perfect score."""
+
         def run(self, jobs):
-            results = super().run(jobs)
-            return [ProgramResult(Verdict.INFRA_ERROR, (), r.total, "engine went away") if i < 4 else r
-                    for i, r in enumerate(results)]
+            return [ProgramResult(Verdict.INFRA_ERROR, (), r.total, "engine went away") if r.verdict is Verdict.WRONG_ANSWER else r
+                    for r in super().run(jobs)]
 
     problems = value_problems(3)
     config = EvalConfig(rsa=RSAConfig(n=3, k=2, t=0, seed=2))
     rundir = run_eval(tmp_path, config, problems, sandbox=FlakySandbox())
+    grades = list(rundir.rounds()[0].grades)
+    correct = {p.id: sum(g.correct for g in grades if g.problem_id == p.id) for p in problems}
+    infra = sum(g.infra_error for g in grades)
+    assert infra > 0 and sum(correct.values()) > 0, "the seed gives both right and wrong programs"
     row = summarize(load_run(rundir.path))["metrics"]["overall"][0]
-    assert row["infra_errors"] > 0
-    assert row["candidates"] == 9 - row["infra_errors"]  # left out of the denominators, not failed
+    assert row["infra_errors"] == infra and row["candidates"] == 9  # counted, as failures
+    assert row["pass@1"] == pytest.approx(sum(v / 3 for v in correct.values()) / 3)
+    assert row["pass@1"] < 1.0
+    assert "run the same command again to grade it again" in write_report([rundir.path], None, ks=(1,))[0]
 
     evaluate(problems, ScriptedRunner(value_program), FakeSandbox(), config, rundir)  # resume grades them again
     row = summarize(load_run(rundir.path))["metrics"]["overall"][0]
@@ -128,8 +140,8 @@ def test_rejection_stops_sampling_a_problem_once_its_public_tests_pass(tmp_path)
     solved_at = {}
     for saved in rundir.rounds():
         for g in saved.grades:
-            if g["verdict"] == "passed":
-                solved_at.setdefault(g["problem_id"], saved.index)
+            if g.correct:
+                solved_at.setdefault(g.problem_id, saved.index)
     for saved in rundir.rounds():
         for pid, t in solved_at.items():
             if saved.index > t:
@@ -159,10 +171,10 @@ def test_majority_picks_from_the_largest_group_by_behaviour():
 
     pool = [cand(i) for i in range(5)]
     keys = {0: ["a", "b"], 1: ["a", "c"], 2: ["a", "c"], 3: ["runtime_error", "runtime_error"], 4: ["runtime_error", "runtime_error"]}
-    grades = {("p", i, 0): {"verdict": "wrong_answer", "public": {"keys": keys[i]}} for i in range(5)}
-    grades[("p", 3, 0)]["verdict"] = grades[("p", 4, 0)]["verdict"] = "runtime_error"
+    verdicts = {i: V.RUNTIME_ERROR if i >= 3 else V.WRONG_ANSWER for i in range(5)}
+    grades = {c.key: Grade("p", 0, c.index, "", verdicts[c.index], 0, 2, PublicRun(tuple(keys[c.index]))) for c in pool}
     for seed in range(10):
-        assert majority_pick(pool, grades, seed, 0).index in (1, 2)  # crashes do not vote
+        assert select_majority(pool, grades, seed, 0).index in (1, 2)  # crashes do not vote
 
 
 @given(n=st.integers(1, 40), data=st.data())

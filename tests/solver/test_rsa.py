@@ -8,8 +8,11 @@ from hypothesis import strategies as st
 
 from problems import Problem
 from runners.scripted import ScriptedRunner
-from solver.rsa import RSAConfig, Solver, select_uniform
+from sandbox import Verdict
+from solver.grades import Grade
+from solver.rsa import RSAConfig, Solver
 from solver.rundir import RunConfigMismatch, RunDir
+from solver.selection import select_uniform
 from solver.session import Session
 
 
@@ -168,10 +171,11 @@ def test_a_torn_grade_line_is_cut_off(tmp_path):
     rundir.open({"rsa": config.model_dump()})
     session = Session(Solver(ScriptedRunner(program_for), config), make_problems(1), rundir)
     session.next_round()
-    rundir.append_grades(0, [{"problem_id": "p0", "round": 0, "index": 0, "verdict": "passed"}])
+    passed = Grade("p0", 0, 0, "", Verdict.PASSED, 1, 1)
+    rundir.append_grades(0, [passed])
     with open(rundir.round_path(0), "a") as f:
         f.write('{"type": "grade", "problem_id": "p0", "ind')  # killed mid-write
     saved = rundir.rounds(repair=True)[0]
-    assert [g["index"] for g in saved.grades] == [0]
-    rundir.append_grades(0, [{"problem_id": "p0", "round": 0, "index": 1, "verdict": "passed"}])
-    assert [g["index"] for g in rundir.rounds()[0].grades] == [0, 1]
+    assert saved.grades == [passed]
+    rundir.append_grades(0, [Grade("p0", 0, 1, "", Verdict.PASSED, 1, 1)])
+    assert [g.index for g in rundir.rounds()[0].grades] == [0, 1]

@@ -1,0 +1,65 @@
+"""The sandbox options every grading command shares (`--sandbox --timeout --memory-mb
+--workers --image --semantics`), as one config whose field descriptions are the help text,
+and the one way the solver turns a program into a sandbox job."""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import asdict
+from typing import Literal, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from problems import Problem, TestCase
+from sandbox import DEFAULT_IMAGE, MIN_MEMORY_MB, Job, Limits, Mode, Sandbox, Semantics, make_sandbox
+from sandbox import job_for as _sandbox_job_for
+
+SandboxKind = Literal["docker", "local", "auto"]
+_DEFAULT_LIMITS = Limits()
+
+
+class SandboxConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: SandboxKind = Field(
+        "auto", description="docker (isolated), local (no isolation: trusted code only), or auto (docker, saying how to get it if missing)."
+    )
+    test_seconds: float = Field(
+        _DEFAULT_LIMITS.test_seconds, gt=0, allow_inf_nan=False, description="Seconds per test (wall time), as LiveCodeBench grades."
+    )
+    # Below MIN_MEMORY_MB the harness itself cannot start: refused here, not an infra error later.
+    memory_mb: int = Field(_DEFAULT_LIMITS.memory_mb, ge=MIN_MEMORY_MB, description=f"Memory per program in MiB (at least {MIN_MEMORY_MB}).")
+    workers: int | None = Field(None, ge=1, description="Programs graded at once (default: the cores).")
+    image: str = Field(DEFAULT_IMAGE, min_length=1, description="Sandbox image (Docker).")
+    semantics: Semantics = Field(
+        "lcb",
+        description="lcb: the verdicts LiveCodeBench's grader gives (scores compare with published ones); "
+        "judge: programs run as a real judge runs a script (verified data loses no correct program).",
+    )
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(test_seconds=self.test_seconds, memory_mb=self.memory_mb)
+
+    def results_record(self) -> dict:
+        """What changes verdicts (a run's config hashes it)."""
+        return {"limits": asdict(self.limits), "semantics": self.semantics}
+
+    def runtime_record(self) -> dict:
+        """What does not (a resumed run may change it)."""
+        return {"sandbox": self.kind, "workers": self.workers, "image": self.image}
+
+    def open(self) -> Sandbox:
+        return make_sandbox(self.kind, self.limits, image=self.image, workers=self.workers)
+
+
+def job_for(
+    problem: Problem, code: str, tests: Sequence[TestCase] | None = None, mode: Mode = "first_failure", semantics: str | None = None
+) -> Job:
+    """sandbox.job_for, passing the semantics where this sandbox takes them."""
+    if semantics is not None and _TAKES_SEMANTICS:
+        return _sandbox_job_for(problem, code, tests, mode, semantics=semantics)  # type: ignore[call-arg]
+    return _sandbox_job_for(problem, code, tests, mode)
+
+
+_TAKES_SEMANTICS = "semantics" in inspect.signature(_sandbox_job_for).parameters
