@@ -15,7 +15,7 @@ With --example it also times `make example`'s command (`rsa-code solve a-plus-b 
 -t 1 --max-tokens 384`) with each runner, start included.
 
     python benchmarks/runner_throughput.py [--runners transformers,vllm] [--batches 16,64]
-        [--max-tokens 256] [--transformers-batches 16] [--example] [--json FILE]
+        [--max-tokens 256] [--transformers-batches 16] [--compiled] [--example] [--json FILE]
 """
 
 from __future__ import annotations
@@ -86,11 +86,12 @@ def header() -> None:
     print(f"{'':<40}{'reqs':>6}{'prompt':>10}{'tokens':>8}{'seconds':>9}{'tokens/s':>10}")
 
 
-def bench_vllm(problems, batches, max_tokens, results) -> list[ChatRequest]:
+def bench_vllm(problems, batches, max_tokens, eager, results) -> list[ChatRequest]:
     start = time.perf_counter()
-    runner = make_runner(RunnerConfig(kind="vllm"))
+    runner = make_runner(RunnerConfig(kind="vllm", enforce_eager=eager))
     results["vllm_start_s"] = round(time.perf_counter() - start, 1)
-    print(f"vllm: {runner.model}, engine started in {results['vllm_start_s']} s (compiled, the default)")
+    results["vllm_mode"] = mode = "eager" if runner._llm.llm_engine.vllm_config.model_config.enforce_eager else "compiled"
+    print(f"vllm: {runner.model}, engine started in {results['vllm_start_s']} s ({mode})")
     header()
     first = round0_requests(problems, max_tokens)
     answers = None
@@ -126,7 +127,7 @@ def bench_vllm(problems, batches, max_tokens, results) -> list[ChatRequest]:
     runner.close()
 
     start = time.perf_counter()
-    off = make_runner(RunnerConfig(kind="vllm", enable_prefix_caching=False))
+    off = make_runner(RunnerConfig(kind="vllm", enforce_eager=eager, enable_prefix_caching=False))
     off_start = time.perf_counter() - start
     out, off_seconds = timed(off.generate, aggregate[:b])
     results["vllm"].append(row(f"prefix caching OFF, aggregation {b}", out, off_seconds))
@@ -171,6 +172,7 @@ def main() -> None:
     parser.add_argument("--batches", default="16,64", help="vLLM batch sizes (requests per generate call)")
     parser.add_argument("--transformers-batches", help="batch sizes for transformers (default: --batches)")
     parser.add_argument("--max-tokens", type=int, default=256)
+    parser.add_argument("--compiled", action="store_true", help="vLLM compiles the model (on CPU the default is eager)")
     parser.add_argument("--example", action="store_true", help="also time make example's command with each runner")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
@@ -178,7 +180,7 @@ def main() -> None:
     batches = sorted(int(b) for b in args.batches.split(","))
     problems = load_problems([DATA], ProblemFilter(limit=max(batches) // N))
     results: dict = {"batches": batches, "max_tokens": args.max_tokens, "n": N, "k": K}
-    aggregate = bench_vllm(problems, batches, args.max_tokens, results) if "vllm" in runners else None
+    aggregate = bench_vllm(problems, batches, args.max_tokens, not args.compiled, results) if "vllm" in runners else None
     if "transformers" in runners:
         t_batches = sorted(int(b) for b in (args.transformers_batches or args.batches).split(","))
         bench_transformers(problems, t_batches, args.max_tokens, aggregate, results)

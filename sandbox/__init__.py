@@ -10,7 +10,8 @@ returned, and the host judges (sandbox/compare.py). See sandbox/inside/superviso
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 from problems import Problem, TestCase
 from sandbox.types import (

@@ -16,9 +16,9 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import docker
 from docker.errors import DockerException, ImageNotFound
@@ -30,8 +30,15 @@ from sandbox.types import DEFAULT_IMAGE, SandboxUnavailable
 REGISTRY_BASE = "python:3.11-slim"
 DEBIAN_SUITE = "bookworm"  # Python 3.11, as LiveCodeBench
 # Python and what LiveCodeBench's environment has: numpy, sympy, scipy, networkx, pandas, sortedcontainers.
-DEBIAN_PACKAGES = ("python3", "python3-numpy", "python3-sympy", "python3-scipy", "python3-networkx", "python3-pandas",
-                   "python3-sortedcontainers")  # fmt: skip
+DEBIAN_PACKAGES = (
+    "python3",
+    "python3-numpy",
+    "python3-sympy",
+    "python3-scipy",
+    "python3-networkx",
+    "python3-pandas",
+    "python3-sortedcontainers",
+)
 # Named by its packages, so a base made before the list changed is not taken for this one.
 DEBIAN_BASE = f"rsa-code-sandbox-base:{DEBIAN_SUITE}-{hashlib.sha256(' '.join(DEBIAN_PACKAGES).encode()).hexdigest()[:8]}"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
@@ -69,9 +76,15 @@ def build_image(
             shutil.copy(INSIDE / name, Path(context) / name)
         try:
             for chunk in client.api.build(
-                path=context, dockerfile="Dockerfile.sandbox", tag=tag, buildargs={"BASE_IMAGE": base},
-                rm=True, forcerm=True, pull=False, decode=True,
-            ):  # fmt: skip
+                path=context,
+                dockerfile="Dockerfile.sandbox",
+                tag=tag,
+                buildargs={"BASE_IMAGE": base},
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
+            ):
                 if "error" in chunk:
                     raise SandboxUnavailable(f"building {tag} failed: {chunk['error'].strip()}")
                 for line in chunk.get("stream", "").splitlines():
@@ -122,8 +135,10 @@ def _pull(client: docker.DockerClient, image: str, log: Callable[[str], None]) -
 def build_debian_base(client: docker.DockerClient, mirror: str, log: Callable[[str], None]) -> None:
     """Debian minbase with Python, made by debootstrap and imported as DEBIAN_BASE."""
     if os.geteuid() != 0:
-        raise SandboxUnavailable("no registry answers, and making a Debian base with debootstrap needs root: "
-                                 "run `rsa-code sandbox build` as root, or pass --base-image")  # fmt: skip
+        raise SandboxUnavailable(
+            "no registry answers, and making a Debian base with debootstrap needs root: "
+            "run `rsa-code sandbox build` as root, or pass --base-image"
+        )
     if shutil.which("debootstrap") is None:
         raise SandboxUnavailable("no registry answers, and debootstrap is not installed (apt-get install debootstrap)")
     log(f"making a Debian {DEBIAN_SUITE} base with debootstrap from {mirror}")

@@ -114,9 +114,15 @@ class _Harness:
         command += ["--uid", str(uid)] if uid is not None else []
         self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
-            env=HARNESS_ENV, cwd=self.scratch, start_new_session=True, close_fds=True,
-        )  # fmt: skip
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env=HARNESS_ENV,
+            cwd=self.scratch,
+            start_new_session=True,
+            close_fds=True,
+        )
         self.channel = _PipeChannel(self.process, self.stderr)
         try:
             self.hello = check_hello(self.channel.read_line(time.monotonic() + START_SECONDS))
@@ -175,10 +181,14 @@ class _PipeChannel:
 
 def local_warning(own_users: bool, isolation: dict) -> str:
     """What the local backend isolates on this machine and what it does not, plainly."""
-    private = [name for name, key in (("network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp", "tmp"))
-               if isolation.get(key)]  # fmt: skip
-    shared = [name for name, key in (("the network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp", "tmp"))
-              if not isolation.get(key)]  # fmt: skip
+    private = [
+        name for name, key in (("network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp", "tmp")) if isolation.get(key)
+    ]
+    shared = [
+        name
+        for name, key in (("the network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp", "tmp"))
+        if not isolation.get(key)
+    ]
     return (
         "the local sandbox is not an isolation boundary: programs run on this machine "
         + ("under users of their own" if own_users else "as you")

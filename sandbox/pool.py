@@ -11,8 +11,9 @@ import queue
 import signal
 import threading
 import weakref
+from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from sandbox.protocol import InfraError, infra_result, validate
 from sandbox.types import Job, Limits, ProgramResult

@@ -212,7 +212,9 @@ def judge_result(job: Job, index: int, header: dict, body: str, result) -> TestR
         difference = compare_stdout(body, test.output)
         if difference is None:
             return result(Verdict.PASSED, digest=output_digest(body))
-        return result(Verdict.WRONG_ANSWER, f"{difference}\nexpected: {truncate(test.output)!r}\ngot: {truncate(body)!r}", output_digest(body))
+        return result(
+            Verdict.WRONG_ANSWER, f"{difference}\nexpected: {truncate(test.output)!r}\ngot: {truncate(body)!r}", output_digest(body)
+        )
     if kind == "value" and job.kind == "functional":
         try:
             value = decode_value(body)
@@ -221,7 +223,11 @@ def judge_result(job: Job, index: int, header: dict, body: str, result) -> TestR
         expected = json.loads(test.output)
         if same_value(value, expected, job.semantics):
             return result(Verdict.PASSED, digest=value_digest(value))
-        return result(Verdict.WRONG_ANSWER, f"input: {truncate(test.input)!r}\nexpected: {truncate(test.output)}\ngot: {shown(value)}", value_digest(value))
+        return result(
+            Verdict.WRONG_ANSWER,
+            f"input: {truncate(test.input)!r}\nexpected: {truncate(test.output)}\ngot: {shown(value)}",
+            value_digest(value),
+        )
     return result(Verdict.RUNTIME_ERROR, f"malformed result: kind {truncate(str(kind), 40)!r}")
 
 

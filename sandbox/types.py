@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal, Protocol, Sequence
+from typing import Literal, Protocol
 
 from problems import Kind, TestCase, UsageError
-
 
 DEFAULT_IMAGE = "rsa-code-sandbox:latest"  # what `rsa-code sandbox build` makes
 MIN_MEMORY_MB = 32  # below this Python itself does not start
@@ -37,7 +37,8 @@ SEMANTICS: tuple[Semantics, ...] = ("lcb", "judge")
 @dataclass(frozen=True, slots=True)
 class Limits:
     test_seconds: float = 6.0  # wall time per test (LiveCodeBench's timeout); CPU time as much
-    memory_mb: int = 2048  # Docker: the container's memory (all the program holds, memory files and tmpfs too) less room for the harness; local: address space
+    # Docker: the cgroup's, counting all the program holds (memory files, tmpfs); local: address space
+    memory_mb: int = 2048
     pids: int = 512  # processes and threads (LiveCodeBench has no bound; programs start dozens of threads)
     output_bytes: int = 16 * 1024 * 1024  # per stream per test
     scratch_mb: int = 64  # tmpfs for scratch files

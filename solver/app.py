@@ -6,7 +6,6 @@ import typer
 
 from problems.errors import UsageError  # noqa: F401  (defined with InputFileError; re-exported here)
 
-
 app = typer.Typer(
     name="rsa-code",
     help="Recursive Self-Aggregation for code: solve problems, evaluate on LiveCodeBench, build verified datasets.",

@@ -18,13 +18,14 @@ from __future__ import annotations
 import ast
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from solver.evaluate import public_feedback
-from solver.grades import Grade
+from solver.grades import Grade, settled_correct
 from solver.rsa import Candidate, sent_messages
 from solver.runs import RunData, load_run, problem_of
 
@@ -41,8 +42,15 @@ class DatasetOptions(BaseModel):
     min_tests: int = Field(1, ge=0, description="a verified program must have passed at least this many tests")
     dedupe: Dedupe = "code"
     informative_only: bool = Field(False, description="keep aggregation examples whose candidates are neither all right nor all wrong")
-    plain_ratio: float = Field(0.5, ge=0, le=1, description="verl/openrlhf: the fraction of RL rows that are plain generation prompts (the rest are aggregation prompts)")
-    problems: tuple[str, ...] = Field((), description="verl/openrlhf: problem files holding the runs' tests (default: the files each run recorded)")
+    plain_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="verl/openrlhf: the fraction of RL rows that are plain generation prompts (the rest are aggregation prompts)",
+    )
+    problems: tuple[str, ...] = Field(
+        (), description="verl/openrlhf: problem files holding the runs' tests (default: the files each run recorded)"
+    )
 
 
 def normalized_code(code: str) -> str:
@@ -60,8 +68,13 @@ def _settings(run: RunData) -> dict:
         "model": run.model,
         "runner": run.config.get("runner", {}).get("kind"),
         "method": config.label,
-        "n": rsa.n, "k": rsa.k, "t": rsa.t,
-        "temperature": rsa.temperature, "top_p": rsa.top_p, "max_tokens": rsa.max_tokens, "seed": rsa.seed,
+        "n": rsa.n,
+        "k": rsa.k,
+        "t": rsa.t,
+        "temperature": rsa.temperature,
+        "top_p": rsa.top_p,
+        "max_tokens": rsa.max_tokens,
+        "seed": rsa.seed,
         "semantics": run.config.get("semantics") or "lcb",
     }
 
@@ -82,11 +95,6 @@ def build(run_dirs: Sequence[str | Path], options: DatasetOptions) -> tuple[list
         grades = run.grades
         feedback = public_feedback(grades) if run.eval_config.feedback_in_prompt else None
 
-        def correct(c: Candidate) -> bool | None:
-            """None when unknown (not graded, or an infra error): such a record has no honest label."""
-            g = grades.get(c.key)
-            return None if g is None or g.infra_error else g.correct
-
         previous: dict[str, list[Candidate]] = {}
         for saved in run.rounds:
             population: dict[str, list[Candidate]] = {}
@@ -94,7 +102,7 @@ def build(run_dirs: Sequence[str | Path], options: DatasetOptions) -> tuple[list
                 population.setdefault(c.problem_id, []).append(c)
             for c in saved.candidates:
                 meta = run.meta[c.problem_id]
-                ok = correct(c)
+                ok = settled_correct(grades, c)
                 tests = "public+hidden" if meta["hidden_tests"] else "public"
                 grade = grades.get(c.key)
                 if ok and meta["hidden_tests"] and grade.passed >= options.min_tests:
@@ -104,29 +112,31 @@ def build(run_dirs: Sequence[str | Path], options: DatasetOptions) -> tuple[list
                         solutions.append(_solution(c, meta, settings, run.name, grade))
                 if c.parents and ok is not None:
                     parents = [previous[c.problem_id][p] for p in c.parents]
-                    parent_ok = [correct(p) for p in parents]
+                    parent_ok = [settled_correct(grades, p) for p in parents]
                     if None in parent_ok:
                         continue  # a parent's correctness is unknown: no honest label
                     if options.informative_only and len(set(parent_ok)) < 2:
                         continue
                     messages = sent_messages(problems[c.problem_id], parents, c.trim, feedback, run.templates)
-                    examples.append({
-                        "prompt": [dict(m) for m in messages],
-                        "reward": 1.0 if ok else 0.0,
-                        "candidates_correct": parent_ok,
-                        "program": c.code,
-                        "response": c.text,
-                        "problem_id": c.problem_id,
-                        "source": meta.get("source") or "",
-                        "difficulty": meta.get("difficulty") or "unknown",
-                        "round": c.round,
-                        "index": c.index,
-                        "parents": list(c.parents),
-                        "reward_tests": tests,
-                        "prompt_trimmed": c.trim is not None,
-                        **{f"gen_{k}": v for k, v in settings.items()},
-                        "run": run.name,
-                    })
+                    examples.append(
+                        {
+                            "prompt": [dict(m) for m in messages],
+                            "reward": 1.0 if ok else 0.0,
+                            "candidates_correct": parent_ok,
+                            "program": c.code,
+                            "response": c.text,
+                            "problem_id": c.problem_id,
+                            "source": meta.get("source") or "",
+                            "difficulty": meta.get("difficulty") or "unknown",
+                            "round": c.round,
+                            "index": c.index,
+                            "parents": list(c.parents),
+                            "reward_tests": tests,
+                            "prompt_trimmed": c.trim is not None,
+                            **{f"gen_{k}": v for k, v in settings.items()},
+                            "run": run.name,
+                        }
+                    )
             previous = population
     facts = {"settings": settings_seen, "licenses": dict(licenses)}
     if options.format in RL_FORMATS:
@@ -206,25 +216,32 @@ def _counts(rows: list[dict], key: str) -> str:
     return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none"
 
 
-_EMPTY = ("\n\nNo rows: the file is there for scripts, but the card offers no config for it, since `datasets`\n"
-          "cannot load a split with no rows.")
+_EMPTY = (
+    "\n\nNo rows: the file is there for scripts, but the card offers no config for it, since `datasets`\ncannot load a split with no rows."
+)
 
 
 def _rl_section(rl: dict, options: DatasetOptions, path: Path) -> str:
-    trainer = ("verl (`RLHFDataset`): `data_source`, `prompt`, `ability`, `reward_model` {`style`, `ground_truth`}, `extra_info`"
-               if options.format == "verl" else
-               "OpenRLHF: `prompt` (chat messages), `label` (the ground truth), `data_source`, `extra_info`")
-    train = (f"""```bash
+    trainer = (
+        "verl (`RLHFDataset`): `data_source`, `prompt`, `ability`, `reward_model` {`style`, `ground_truth`}, `extra_info`"
+        if options.format == "verl"
+        else "OpenRLHF: `prompt` (chat messages), `label` (the ground truth), `data_source`, `extra_info`"
+    )
+    train = (
+        f"""```bash
 python -m verl.trainer.main_ppo \\
     data.train_files={path.name} data.val_files={path.name} data.prompt_key=prompt \\
     custom_reward_function.path=pkg://solver.reward custom_reward_function.name=compute_score \\
     ...   # model, rollout and algorithm options as usual
-```""" if options.format == "verl" else f"""```bash
+```"""
+        if options.format == "verl"
+        else f"""```bash
 python -m openrlhf.cli.train_ppo_ray --prompt_data {path.name} \\
     --data.input_key prompt --data.label_key label --data.apply_chat_template \\
     --remote_rm_url "$(python -c 'import solver.reward as r; print(r.__file__)')" \\
     ...   # model, rollout and algorithm options as usual
-```""")
+```"""
+    )
     return f"""## {path.name}: {rl["rows"]} prompts to train on{"" if rl["rows"] else _EMPTY}
 
 For {trainer}. Two kinds of prompt, mixed as the paper trains: {rl["generation"]} plain generation
@@ -261,12 +278,18 @@ def _card(solutions: list[dict], examples: list[dict], facts: dict, options: Dat
     rewarded = sum(e["reward"] for e in examples)
     counts = {"solutions": len(solutions), "aggregation": len(examples), "rl": facts.get("rl", {}).get("rows", 0)}
     offered = {name: path for name, path in paths.items() if counts[name]}
-    front = ("---\nconfigs:\n" + "".join(f"- config_name: {name}\n  data_files: {path.name}\n" for name, path in offered.items())
-             + "---\n") if offered else ""
-    loading = "\n".join(
-        f'{name} = load_dataset("{"parquet" if path.suffix == ".parquet" else "json"}", data_files="{path.name}", split="train")'
-        for name, path in offered.items()
-    ) or "# no file has rows"
+    front = (
+        ("---\nconfigs:\n" + "".join(f"- config_name: {name}\n  data_files: {path.name}\n" for name, path in offered.items()) + "---\n")
+        if offered
+        else ""
+    )
+    loading = (
+        "\n".join(
+            f'{name} = load_dataset("{"parquet" if path.suffix == ".parquet" else "json"}", data_files="{path.name}", split="train")'
+            for name, path in offered.items()
+        )
+        or "# no file has rows"
+    )
     rl = _rl_section(facts["rl"], options, paths["rl"]) if "rl" in facts else ""
     return f"""{front}# Verified code dataset made by rsa-code
 

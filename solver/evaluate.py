@@ -15,9 +15,9 @@ import json
 import queue
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from problems import Problem, ProblemFilter, UsageError, load_problems
 from prompts import Templates
@@ -25,8 +25,8 @@ from runners import make_runner
 from runners.base import Runner
 from runners.config import RunnerConfig
 from sandbox import Job, Sandbox
-from solver.grading import SandboxConfig, job_for
 from solver.grades import Grade, Grades, ungraded
+from solver.grading import SandboxConfig, job_for
 from solver.rsa import Candidate, CandidateKey, ProblemRun, RoundStats, Solver
 from solver.rundir import Round, RunDir, affects_results, write_atomic
 from solver.runs import PROBLEMS, RESUME_NEUTRAL, EvalConfig, grades_by_candidate, problem_meta, run_config
@@ -256,16 +256,21 @@ def run_evaluation(
     on_generated: Callable[[RoundStats], None] = lambda s: None,
     on_graded: Callable[[GradedRound], None] = lambda g: None,
     prepared: tuple[list[Problem], RunDir, bool] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> RunDir:
-    """Evaluate `job` to the end (resuming what its run directory holds); the run directory."""
+    """Evaluate `job` to the end (resuming what its run directory holds); the run directory.
+    `prepared`: what prepare(job) returned, when the caller called it; `sandbox`: an open
+    sandbox of the caller's (which the caller closes), else one made from job.sandbox."""
     problems, rundir, _ = prepared or prepare(job)
-    sandbox = job.sandbox.open()
+    own = sandbox is None
+    box = job.sandbox.open() if sandbox is None else sandbox
     try:
         backend = make_runner(job.runner)
         try:
-            evaluate(problems, backend, sandbox, job.config, rundir, on_generated, on_graded, job.sandbox.semantics, job.templates)
+            evaluate(problems, backend, box, job.config, rundir, on_generated, on_graded, job.sandbox.semantics, job.templates)
         finally:
             backend.close()
     finally:
-        sandbox.close()
+        if own:
+            box.close()
     return rundir

@@ -19,8 +19,8 @@ how many there were, and a resumed run grades it again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 from sandbox import ProgramResult, Verdict
 from solver.rsa import Candidate, CandidateKey
@@ -29,8 +29,17 @@ NO_CODE = "no_code"  # the verdict written for a candidate with no program to ru
 DETAIL_CHARS = 500  # details kept per grade (tracebacks, diffs)
 TEST_DETAIL_CHARS = 300  # per test, with --feedback
 # Verdicts that say the program produced nothing to compare: such programs do not vote in majority.
-NO_OUTPUT = frozenset(v.value for v in (Verdict.RUNTIME_ERROR, Verdict.SYNTAX_ERROR, Verdict.TIME_LIMIT,
-                                        Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.INFRA_ERROR))
+NO_OUTPUT = frozenset(
+    v.value
+    for v in (
+        Verdict.RUNTIME_ERROR,
+        Verdict.SYNTAX_ERROR,
+        Verdict.TIME_LIMIT,
+        Verdict.MEMORY_LIMIT,
+        Verdict.OUTPUT_LIMIT,
+        Verdict.INFRA_ERROR,
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +79,12 @@ class PublicRun:
         tests = None
         if with_details:
             tests = tuple(
-                {"verdict": t.verdict.value, "seconds": round(t.seconds, 4), "memory_kb": t.memory_kb, "detail": t.detail[:TEST_DETAIL_CHARS]}
+                {
+                    "verdict": t.verdict.value,
+                    "seconds": round(t.seconds, 4),
+                    "memory_kb": t.memory_kb,
+                    "detail": t.detail[:TEST_DETAIL_CHARS],
+                }
                 for t in result.tests
             )
         return cls(keys, tuple(t.verdict for t in result.tests), tests)
@@ -120,8 +134,15 @@ class Grade:
         return keys
 
     def to_record(self) -> dict:
-        record: dict = {"problem_id": self.problem_id, "round": self.round, "index": self.index, "code_sha": self.code_sha,
-                        "verdict": self.verdict_name, "passed": self.passed, "total": self.total}
+        record: dict = {
+            "problem_id": self.problem_id,
+            "round": self.round,
+            "index": self.index,
+            "code_sha": self.code_sha,
+            "verdict": self.verdict_name,
+            "passed": self.passed,
+            "total": self.total,
+        }
         if self.failed_test is not None:
             record["failed_test"] = self.failed_test
         if self.detail is not None:
@@ -166,15 +187,26 @@ class Grade:
             passed=full.passed,
             total=full.total,
             public=PublicRun.of(public, with_details) if public is not None else PublicRun(),
-            failed_test=None if failed is None else
-            {"index": failed.index, "verdict": failed.verdict.value, "detail": failed.detail[:DETAIL_CHARS]},
+            failed_test=None
+            if failed is None
+            else {"index": failed.index, "verdict": failed.verdict.value, "detail": failed.detail[:DETAIL_CHARS]},
             detail=full.detail[:DETAIL_CHARS] if failed is None and full.detail else None,
         )
 
     def moved_to(self, candidate: Candidate) -> Grade:
         """This grade for another candidate holding the same program."""
-        return Grade(candidate.problem_id, candidate.round, candidate.index, self.code_sha, self.verdict, self.passed, self.total,
-                     self.public, self.failed_test, self.detail)
+        return Grade(
+            candidate.problem_id,
+            candidate.round,
+            candidate.index,
+            self.code_sha,
+            self.verdict,
+            self.passed,
+            self.total,
+            self.public,
+            self.failed_test,
+            self.detail,
+        )
 
 
 Grades = Mapping[CandidateKey, Grade]
@@ -193,6 +225,13 @@ def is_correct(grades: Grades, candidate: Candidate | None) -> bool | None:
     """True or False once graded (an infra error is False); None when not graded (yet)."""
     grade = grade_of(grades, candidate)
     return None if grade is None else grade.correct
+
+
+def settled_correct(grades: Grades, candidate: Candidate) -> bool | None:
+    """True or False where the sandbox completed the grade; None when unknown (not graded,
+    or an infra error): a training label must not guess."""
+    grade = grades.get(candidate.key)
+    return None if grade is None or grade.infra_error else grade.correct
 
 
 def ungraded(candidates: Sequence[Candidate], grades: Grades) -> list[Candidate]:

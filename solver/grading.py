@@ -5,8 +5,9 @@ and the one way the solver turns a program into a sandbox job."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Literal, Sequence
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,7 +29,9 @@ class SandboxConfig(BaseModel):
         _DEFAULT_LIMITS.test_seconds, gt=0, allow_inf_nan=False, description="Seconds per test (wall time), as LiveCodeBench grades."
     )
     # Below MIN_MEMORY_MB the harness itself cannot start: refused here, not an infra error later.
-    memory_mb: int = Field(_DEFAULT_LIMITS.memory_mb, ge=MIN_MEMORY_MB, description=f"Memory per program in MiB (at least {MIN_MEMORY_MB}).")
+    memory_mb: int = Field(
+        _DEFAULT_LIMITS.memory_mb, ge=MIN_MEMORY_MB, description=f"Memory per program in MiB (at least {MIN_MEMORY_MB})."
+    )
     workers: int | None = Field(None, ge=1, description="Programs graded at once (default: the cores).")
     image: str = Field(DEFAULT_IMAGE, min_length=1, description="Sandbox image (Docker).")
     semantics: Semantics = Field(

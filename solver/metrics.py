@@ -21,14 +21,14 @@ of that round.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
-from solver.grades import Grades, is_correct
+from solver.grades import is_correct
 from solver.runs import RunData
-from solver.selection import current_population, histories, pick
+from solver.selection import POLICIES, current_population, histories, pick
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -69,26 +69,26 @@ def problem_rounds(run: RunData) -> list[ProblemRound]:
                 continue
             graded = [g for c in population if (g := grades.get(c.key)) is not None]
             fresh = by_problem[pid][t]  # tokens are spent by the candidates made this round only
+            picks = {policy: is_correct(grades, pick(policy, method, history, grades, seed, saved.index)) for policy in POLICIES}
 
-            def ok(policy: str) -> bool | None:
-                return is_correct(grades, pick(policy, method, history, grades, seed, saved.index))  # type: ignore[arg-type]
-
-            rows.append(ProblemRound(
-                problem_id=pid,
-                round=saved.index,
-                difficulty=meta["difficulty"] or "unknown",
-                platform=meta["platform"] or "unknown",
-                n=len(graded),
-                correct=sum(g.correct for g in graded),
-                infra=sum(g.infra_error for g in graded),
-                ungraded=len(population) - len(graded),
-                random_ok=ok("uniform"),
-                majority_ok=ok("majority"),
-                rejection_ok=ok("rejection") if method == "rejection" else None,
-                public_passed=sum(g.passes_public for g in graded),
-                prompt_tokens=sum(c.prompt_tokens for c in fresh),
-                completion_tokens=sum(c.completion_tokens for c in fresh),
-            ))  # fmt: skip
+            rows.append(
+                ProblemRound(
+                    problem_id=pid,
+                    round=saved.index,
+                    difficulty=meta["difficulty"] or "unknown",
+                    platform=meta["platform"] or "unknown",
+                    n=len(graded),
+                    correct=sum(g.correct for g in graded),
+                    infra=sum(g.infra_error for g in graded),
+                    ungraded=len(population) - len(graded),
+                    random_ok=picks["uniform"],
+                    majority_ok=picks["majority"],
+                    rejection_ok=picks["rejection"] if method == "rejection" else None,
+                    public_passed=sum(g.passes_public for g in graded),
+                    prompt_tokens=sum(c.prompt_tokens for c in fresh),
+                    completion_tokens=sum(c.completion_tokens for c in fresh),
+                )
+            )
     return rows
 
 

@@ -36,7 +36,7 @@ DifficultyChoice = Enum("DifficultyChoice", {v: v for v in get_args(Difficulty)}
 KindChoice = Enum("KindChoice", {v: v for v in get_args(Kind)}, type=str)
 
 ProblemPaths = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Argument(
         help="LiveCodeBench .jsonl files, problem files (.md, .yaml, .json), directories of them, "
         f"or bundled examples ({', '.join(list_examples())}).",
@@ -44,7 +44,7 @@ ProblemPaths = Annotated[
     ),
 ]
 ReleaseOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
         "--release",
         help="LiveCodeBench release, chosen by file name among PATHS: release_v1..release_v6 "
@@ -53,33 +53,31 @@ ReleaseOption = Annotated[
     ),
 ]
 StartDateOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--start-date", metavar="YYYY-MM-DD", help="Contest date on or after.", rich_help_panel=_FILTERS),
 ]
 EndDateOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--end-date", metavar="YYYY-MM-DD", help="Contest date on or before.", rich_help_panel=_FILTERS),
 ]
 PlatformOption = Annotated[
-    Optional[list[str]],
-    typer.Option(
-        "--platform", help="atcoder, leetcode, codeforces, ... (repeatable).", show_default=False, rich_help_panel=_FILTERS
-    ),
+    list[str] | None,
+    typer.Option("--platform", help="atcoder, leetcode, codeforces, ... (repeatable).", show_default=False, rich_help_panel=_FILTERS),
 ]
 DifficultyOption = Annotated[
-    Optional[list[DifficultyChoice]],
+    list[DifficultyChoice] | None,
     typer.Option("--difficulty", help="Repeatable.", show_default=False, rich_help_panel=_FILTERS),
 ]
 KindOption = Annotated[
-    Optional[list[KindChoice]],
+    list[KindChoice] | None,
     typer.Option("--kind", help="Repeatable.", show_default=False, rich_help_panel=_FILTERS),
 ]
 IdOption = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--id", help="Problem id (repeatable); each must exist.", show_default=False, rich_help_panel=_FILTERS),
 ]
 LimitOption = Annotated[
-    Optional[int],
+    int | None,
     typer.Option("--limit", min=1, help="The first N problems that match, in file order.", rich_help_panel=_FILTERS),
 ]
 
@@ -158,7 +156,9 @@ def _field_option(
     if annotation is bool:
         flags = (f"{flags[0]}/--no-{flags[0][2:]}",)
     elif field.default is None:  # `X | None`: typer wants Optional[X]
-        annotation = Optional[next(a for a in get_args(annotation) if a is not type(None))]
+        annotation = Optional[next(a for a in get_args(annotation) if a is not type(None))]  # noqa: UP045 (built at run time)
+        if annotation == Optional[bool]:  # unset, --flag or --no-flag  # noqa: UP045
+            flags = (f"{flags[0]}/--no-{flags[0][2:]}",)
     elif get_args(annotation):  # a Literal of choices: typer takes a str, the model checks it
         annotation = str
     param = param or ("runner_kind" if name == "kind" else name)
@@ -167,7 +167,17 @@ def _field_option(
 
 
 _GENERATION_FIELDS = (
-    "n", "k", "t", "max_tokens", "temperature", "top_p", "top_k", "min_p", "presence_penalty", "repetition_penalty", "seed",
+    "n",
+    "k",
+    "t",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "presence_penalty",
+    "repetition_penalty",
+    "seed",
 )
 _GENERATION_PARAMS = [_field_option(RSAConfig, f, "Generation") for f in _GENERATION_FIELDS]
 # The generation seed seeds the backend too.
@@ -175,7 +185,7 @@ _RUNNER_PARAMS = [_field_option(RunnerConfig, f, "Model backend") for f in Runne
 _TEMPLATES_PARAM: Param = (
     "templates_dir",
     Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--templates",
             metavar="DIR",
@@ -267,8 +277,14 @@ def sandbox_options(semantics: str = "lcb") -> Callable[[Callable], Callable]:
     """The sandbox options (SandboxConfig's fields, one definition for every command that
     grades); the command receives `sandbox: SandboxConfig`. `semantics`: this command's default."""
     params = [
-        _field_option(SandboxConfig, name, _SANDBOX, flags=(_SANDBOX_FLAGS.get(name, "--" + name.replace("_", "-")),),
-                      param=f"sandbox_{name}", default=semantics if name == "semantics" else ...)
+        _field_option(
+            SandboxConfig,
+            name,
+            _SANDBOX,
+            flags=(_SANDBOX_FLAGS.get(name, "--" + name.replace("_", "-")),),
+            param=f"sandbox_{name}",
+            default=semantics if name == "semantics" else ...,
+        )
         for name in SandboxConfig.model_fields
     ]
 
@@ -290,15 +306,44 @@ PassKOption = Annotated[
 ]
 _EVAL_PARAMS: list[Param] = [
     ("method", Annotated[str, typer.Option("--method", help=METHOD_HELP, rich_help_panel=_EVAL)], "rsa"),
-    ("shard", Annotated[Optional[str], typer.Option("--shard", help="i/n: this machine's share of the problems (every n-th from the "
-                                                     "i-th); `rsa-code report` merges the shards.", rich_help_panel=_EVAL)], None),
-    ("feedback", Annotated[bool, typer.Option("--feedback", help="Record each candidate's public-test verdicts per round (for "
-                                              "analysis; the prompts do not see them).", rich_help_panel=_EVAL)], False),
-    ("feedback_in_prompt", Annotated[bool, typer.Option("--feedback-in-prompt", help="Also show the aggregator its candidates' "
-                                                        "public-test results: a different method, not verifier-free.",
-                                                        rich_help_panel=_EVAL)], False),
+    (
+        "shard",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--shard",
+                help="i/n: this machine's share of the problems (every n-th from the i-th); `rsa-code report` merges the shards.",
+                rich_help_panel=_EVAL,
+            ),
+        ],
+        None,
+    ),
+    (
+        "feedback",
+        Annotated[
+            bool,
+            typer.Option(
+                "--feedback",
+                help="Record each candidate's public-test verdicts per round (for analysis; the prompts do not see them).",
+                rich_help_panel=_EVAL,
+            ),
+        ],
+        False,
+    ),
+    (
+        "feedback_in_prompt",
+        Annotated[
+            bool,
+            typer.Option(
+                "--feedback-in-prompt",
+                help="Also show the aggregator its candidates' public-test results: a different method, not verifier-free.",
+                rich_help_panel=_EVAL,
+            ),
+        ],
+        False,
+    ),
     ("pass_k", PassKOption, "1"),
-]  # fmt: skip
+]
 EVAL_OPTION_NAMES = tuple(name for name, _, _ in _EVAL_PARAMS)
 
 

@@ -3,8 +3,8 @@ input, and its folder must exist."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from problems import UsageError
 
@@ -26,3 +26,12 @@ def check_out_file(out: Path, option: str, inputs: Iterable[str | Path]) -> None
             raise UsageError(f"{option} {out}: is an input of this command ({given}); name another file")
         if source.is_dir() and source in target.parents:
             raise UsageError(f"{option} {out}: is inside the input folder {given}; name a file elsewhere")
+
+
+def check_out_dir(out: Path, option: str = "--out") -> None:
+    """`out` will be a folder (made with its parents): refuse a file in its place."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{option} {out}: is a file, not a folder")
+    blocking = next((p for p in out.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise UsageError(f"{option} {out}: {blocking} is a file, not a folder")

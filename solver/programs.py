@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 from problems import InputFileError, Problem, UsageError
 from sandbox import ProgramResult, Sandbox, Verdict
@@ -127,10 +127,14 @@ def resumable(out: Path, programs: Sequence[Program]) -> dict[ProgramKey, dict]:
             key = (r["question_id"], r["index"])
             sha, verdict = r["code_sha"], r["verdict"]
         except (ValueError, KeyError, TypeError):
-            raise InputFileError(out, "not a verdict record of `rsa-code grade`; name another --out, or leave out --resume", number) from None
+            raise InputFileError(
+                out, "not a verdict record of `rsa-code grade`; name another --out, or leave out --resume", number
+            ) from None
         if codes.get(key) != sha:
-            raise UsageError(f"--resume: {out}:{number} is the verdict of another program ({key[0]} #{key[1]}); "
-                             "these verdicts are of other programs: name another --out, or leave out --resume")
+            raise UsageError(
+                f"--resume: {out}:{number} is the verdict of another program ({key[0]} #{key[1]}); "
+                "these verdicts are of other programs: name another --out, or leave out --resume"
+            )
         if verdict == Verdict.INFRA_ERROR.value:
             done.pop(key, None)
         else:
@@ -160,14 +164,14 @@ def grade_programs(
     records: list[dict] = []
     written = 0
     try:
-        for program, future in zip(programs, futures):
+        for program, future in zip(programs, futures, strict=True):
             records.append(record(program, future.result()))
             write(records[-1])
             written += 1
             on_progress(written)
     except KeyboardInterrupt:
         pool.shutdown(wait=False, cancel_futures=True)
-        for program, future in zip(programs[written:], futures[written:]):
+        for program, future in zip(programs[written:], futures[written:], strict=True):
             if future.done() and not future.cancelled() and future.exception() is None:
                 records.append(record(program, future.result()))
                 write(records[-1])

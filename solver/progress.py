@@ -1,6 +1,15 @@
-"""One line per finished round, for the terminal."""
+"""What the terminal shows while a command runs: one line per finished round, and the
+one way a command ends when interrupted."""
 
 from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
 
 from solver.rsa import RoundStats
 
@@ -19,3 +28,26 @@ def round_line(stats: RoundStats, last_round: int) -> str:
     if stats.prompts_too_long:
         notes.append(f"{stats.prompts_too_long} prompts too long to send")
     return line + (f" [{'; '.join(notes)}]" if notes else "")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    logging.getLogger("sandbox").setLevel(logging.ERROR)  # the containers removed now are ours, not failures
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def interruptible(console: Console, hint: Callable[[], str]) -> Iterator[None]:
+    """Ctrl-C and SIGTERM end the command with one line, `interrupted: <hint()>` (exit 130),
+    and without the sandbox's warnings about the containers being removed. Enter it once
+    the sandbox is open: its handlers replace the sandbox's own, which would remove the
+    containers before the command knew it was interrupted."""
+    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except KeyboardInterrupt:
+        logging.getLogger("sandbox").setLevel(logging.ERROR)
+        console.print(f"interrupted: {hint()}")
+        raise typer.Exit(130) from None
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from problems import UsageError
 from solver.metrics import metrics_table, problem_rounds
+from solver.paths import check_out_dir
 from solver.rundir import Round
 from solver.runs import RunData, load_run, round_grades
 
 ORDER = {"easy": 0, "medium": 1, "hard": 2}  # difficulties in their natural order, the rest by name
-REFINE_NOTE = ("refine: each chain rewrites its own previous answer; not the paper's K=1, "
-               "which is RSA with one random parent (`--method rsa -k 1`).")
+REFINE_NOTE = (
+    "refine: each chain rewrites its own previous answer; not the paper's K=1, which is RSA with one random parent (`--method rsa -k 1`)."
+)
 
 
 class ReportError(UsageError):
@@ -70,7 +72,10 @@ def summarize(run: RunData, ks: Sequence[int] = (1,)) -> dict:
         "method": config.label,
         "verifier_free": not config.uses_verifier,
         "model": run.model,
-        "n": rsa.n, "k": rsa.k, "t": rsa.t, "seed": rsa.seed,
+        "n": rsa.n,
+        "k": rsa.k,
+        "t": rsa.t,
+        "seed": rsa.seed,
         "semantics": run.config.get("semantics", "lcb"),
         "problems": len(run.meta),
         "problems_without_hidden_tests": sum(m["hidden_tests"] == 0 for m in run.meta.values()),
@@ -97,25 +102,55 @@ def markdown(summary: dict) -> str:
     if summary["method"].startswith("refine"):
         lines += [REFINE_NOTE, ""]
     if summary["problems_without_hidden_tests"]:
-        lines += [f"{summary['problems_without_hidden_tests']} problems have no hidden tests: they are graded on their public tests only.", ""]
-    head = ["round", "pass@1", "pass@N", *[f"pass@{k}" for k in ks], "random pick", "majority pick", *[f"{e} pick" for e in extra],
-            "public pass", "prompt tokens", "completion tokens", "gen s", "infra errors"]
+        lines += [
+            f"{summary['problems_without_hidden_tests']} problems have no hidden tests: they are graded on their public tests only.",
+            "",
+        ]
+    head = [
+        "round",
+        "pass@1",
+        "pass@N",
+        *[f"pass@{k}" for k in ks],
+        "random pick",
+        "majority pick",
+        *[f"{e} pick" for e in extra],
+        "public pass",
+        "prompt tokens",
+        "completion tokens",
+        "gen s",
+        "infra errors",
+    ]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in overall:
-        cells = [str(e["round"]), _pct(e["pass@1"]), _pct(e["pass@N"]), *[_pct(e.get(f"pass@{k}")) for k in ks],
-                 _pct(e["random"]), _pct(e["majority"]), *[_pct(e.get(x)) for x in extra], _pct(e["public"]),
-                 f"{e['prompt_tokens']:,}", f"{e['completion_tokens']:,}", f"{e['generation_seconds']:.1f}", str(e["infra_errors"])]
+        cells = [
+            str(e["round"]),
+            _pct(e["pass@1"]),
+            _pct(e["pass@N"]),
+            *[_pct(e.get(f"pass@{k}")) for k in ks],
+            _pct(e["random"]),
+            _pct(e["majority"]),
+            *[_pct(e.get(x)) for x in extra],
+            _pct(e["public"]),
+            f"{e['prompt_tokens']:,}",
+            f"{e['completion_tokens']:,}",
+            f"{e['generation_seconds']:.1f}",
+            str(e["infra_errors"]),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Accuracies in %. pass@1: mean accuracy over the population; pass@N: some candidate correct. "
-                 "An infrastructure error counts as a failure (as lcb_runner counts it); run the same command again to grade it again.")
+    lines.append(
+        "Accuracies in %. pass@1: mean accuracy over the population; pass@N: some candidate correct. "
+        "An infrastructure error counts as a failure (as lcb_runner counts it); run the same command again to grade it again."
+    )
     for e in overall:
         short = {k: n for k, n in e["pass@k_problems"].items() if int(k) != 1 and n < e["problems"]}
         if short:
             over = ", ".join(f"pass@{k} over {n} of {e['problems']} problems" for k, n in short.items())
             lines.append(f"Round {e['round']}: {over} (the others have fewer graded candidates than k).")
         if e["ungraded"]:
-            lines.append(f"Round {e['round']}: {e['ungraded']} candidates not graded yet, left out; run the same command again to grade them.")
+            lines.append(
+                f"Round {e['round']}: {e['ungraded']} candidates not graded yet, left out; run the same command again to grade them."
+            )
     lines += ["", "How candidates ended, by round:", ""]
     for e in overall:
         counts = ", ".join(f"{verdict.replace('_', ' ')} {n}" for verdict, n in e["verdicts"].items())
@@ -147,9 +182,10 @@ def plot(summaries: Sequence[dict], path: Path) -> None:
         overall = summary["metrics"]["overall"]
         rounds = [e["round"] for e in overall]
         label = summary["run"] if len(summaries) > 1 else summary["method"]
-        line, = ax.plot(rounds, [100 * (e["pass@1"] or 0) for e in overall], marker="o", label=f"{label} pass@1")
-        ax.plot(rounds, [100 * (e["pass@N"] or 0) for e in overall], marker="s", linestyle="--", color=line.get_color(),
-                label=f"{label} pass@N")
+        (line,) = ax.plot(rounds, [100 * (e["pass@1"] or 0) for e in overall], marker="o", label=f"{label} pass@1")
+        ax.plot(
+            rounds, [100 * (e["pass@N"] or 0) for e in overall], marker="s", linestyle="--", color=line.get_color(), label=f"{label} pass@N"
+        )
     top = max((100 * (e["pass@N"] or 0) for s in summaries for e in s["metrics"]["overall"]), default=0)
     ax.set_ylim(0, 100 if top > 50 else max(5.0, top * 1.25))  # low scores stay readable, never below 0
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -170,6 +206,7 @@ def write_report(run_dirs: Sequence[str | Path], out: Path | None, ks: Sequence[
         if len(run_dirs) > 1:
             raise ReportError("several shards merge into one report: say where with --out")
         out = Path(run_dirs[0])
+    check_out_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = summarize(run, ks)
     text = markdown(summary)
@@ -182,19 +219,42 @@ def write_report(run_dirs: Sequence[str | Path], out: Path | None, ks: Sequence[
 def compare(run_dirs: Sequence[str | Path], ks: Sequence[int], out: Path | None) -> str:
     summaries = [summarize(load_run(d), ks) for d in run_dirs]
     depth = max(len(s["metrics"]["overall"]) for s in summaries)
-    head = ["run", "method", "verifier-free", "model", "N", "K", "T", "problems",
-            *[f"pass@1 r{t}" for t in range(depth)], "final pass@N", "final majority", "completion tokens"]
+    head = [
+        "run",
+        "method",
+        "verifier-free",
+        "model",
+        "N",
+        "K",
+        "T",
+        "problems",
+        *[f"pass@1 r{t}" for t in range(depth)],
+        "final pass@N",
+        "final majority",
+        "completion tokens",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in summaries:
         overall = s["metrics"]["overall"]
         by_round = {e["round"]: e for e in overall}
-        cells = [s["run"], s["method"], "yes" if s["verifier_free"] else "no", str(s["model"]), str(s["n"]), str(s["k"]),
-                 str(s["t"]), str(s["problems"]), *[_pct(by_round[t]["pass@1"]) if t in by_round else "–" for t in range(depth)],
-                 _pct(overall[-1]["pass@N"]), _pct(overall[-1]["majority"]),
-                 f"{sum(e['completion_tokens'] for e in overall):,}"]
+        cells = [
+            s["run"],
+            s["method"],
+            "yes" if s["verifier_free"] else "no",
+            str(s["model"]),
+            str(s["n"]),
+            str(s["k"]),
+            str(s["t"]),
+            str(s["problems"]),
+            *[_pct(by_round[t]["pass@1"]) if t in by_round else "–" for t in range(depth)],
+            _pct(overall[-1]["pass@N"]),
+            _pct(overall[-1]["majority"]),
+            f"{sum(e['completion_tokens'] for e in overall):,}",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     text = "\n".join(lines) + "\n"
     if out is not None:
+        check_out_dir(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "compare.md").write_text(text, encoding="utf-8")
         plot(summaries, out / "compare.png")

@@ -292,6 +292,8 @@ def score_many(solutions: Sequence[Any], ground_truths: Sequence[Any], extra_inf
         if key not in keys:
             keys[key] = len(jobs)
             mode = "all" if reward == "fraction" else "first_failure"
+            if not SANDBOX_HAS_SEMANTICS and semantics != "lcb":
+                log.warning("solver.reward: this sandbox grades with lcb semantics only; %r is ignored", semantics)
             extra = {"semantics": semantics} if SANDBOX_HAS_SEMANTICS else {}
             jobs.append((job_for(gt.problem, code, mode=mode, **extra), reward))
         slots.append((i, keys[key]))

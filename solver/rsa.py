@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Iterable, Literal, NamedTuple, Sequence
+from typing import Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,8 +51,9 @@ class RSAConfig(BaseModel):
     method: Method = "rsa"
     n: int = Field(8, ge=1, description="Population size N: candidates per problem per round (the paper: 16).")
     k: int = Field(4, ge=1, description="Subset size K: candidates shown in each aggregation prompt (the paper: 4).")
-    t: int = Field(3, ge=0, description="Aggregation rounds T after the first sampling round; 0 samples only. "
-                   "The paper's 10 steps are T = 9 here.")
+    t: int = Field(
+        3, ge=0, description="Aggregation rounds T after the first sampling round; 0 samples only. The paper's 10 steps are T = 9 here."
+    )
     max_tokens: int = Field(1024, ge=1, description="Completion tokens per candidate.")
     temperature: float = Field(1.0, ge=0, description="Sampling temperature (the paper: 1.0).")
     top_p: float = Field(1.0, gt=0, le=1, description="Nucleus sampling threshold.")
@@ -229,9 +231,14 @@ class Solver:
         started = time.perf_counter()
         round_index = len(runs[0].rounds) if runs else 0
         c = self.config
-        sampling = dict(
-            max_tokens=c.max_tokens, temperature=c.temperature, top_p=c.top_p, top_k=c.top_k, min_p=c.min_p,
-            presence_penalty=c.presence_penalty, repetition_penalty=c.repetition_penalty,
+        sampling = dict(  # noqa: C408 (keyword arguments of Sampling)
+            max_tokens=c.max_tokens,
+            temperature=c.temperature,
+            top_p=c.top_p,
+            top_k=c.top_k,
+            min_p=c.min_p,
+            presence_penalty=c.presence_penalty,
+            repetition_penalty=c.repetition_penalty,
         )
         if any(len(run.rounds) != round_index for run in runs):
             raise ValueError("all problems of a step must be at the same round")
@@ -256,8 +263,16 @@ class Solver:
         for item, done in zip(sent, completions, strict=True):
             text = assistant_turn(done.text, self.opens_thinking)
             made[id(item)] = Candidate(
-                item.run.problem.id, round_index, item.index, item.parents, item.seed, text,
-                extract(text).code, done.prompt_tokens, done.completion_tokens, done.finish_reason,
+                item.run.problem.id,
+                round_index,
+                item.index,
+                item.parents,
+                item.seed,
+                text,
+                extract(text).code,
+                done.prompt_tokens,
+                done.completion_tokens,
+                done.finish_reason,
                 trims.get(id(item)),
             )
         for item in too_long:

@@ -19,9 +19,10 @@ import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -53,8 +54,9 @@ def _lock(path: Path) -> None:
     except BlockingIOError:
         holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
         os.close(fd)
-        raise RunDirInUse(f"{path}: another rsa-code process (pid {holder}) is writing this run; "
-                          "wait for it to finish, or use another --out") from None
+        raise RunDirInUse(
+            f"{path}: another rsa-code process (pid {holder}) is writing this run; wait for it to finish, or use another --out"
+        ) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     _HELD[key] = fd
@@ -128,10 +130,7 @@ class RunDir:
         if config_file.exists():
             old = self.config()
             if old.get("hash") != digest:
-                changed = sorted(
-                    k for k in set(old) | set(config)
-                    if k not in ("hash", *resume_neutral) and old.get(k) != config.get(k)
-                )
+                changed = sorted(k for k in set(old) | set(config) if k not in ("hash", *resume_neutral) and old.get(k) != config.get(k))
                 raise RunConfigMismatch(
                     f"{self.path} holds a run with another config (differs in: {', '.join(changed) or 'hash'}); "
                     "use another --out directory, or the same options to resume it"

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from solver.grades import Grades
 from solver.rsa import Candidate
 
 Policy = Literal["uniform", "majority", "rejection"]
+POLICIES: tuple[Policy, ...] = ("uniform", "majority", "rejection")
 POOLING_METHODS = frozenset({"majority", "rejection"})
 
 
@@ -75,7 +77,9 @@ def pool(method: str, history: Sequence[Sequence[Candidate]]) -> list[Candidate]
     return current_population(history)
 
 
-def pick(policy: Policy, method: str, history: Sequence[Sequence[Candidate]], grades: Grades, seed: int, round_index: int) -> Candidate | None:
+def pick(
+    policy: Policy, method: str, history: Sequence[Sequence[Candidate]], grades: Grades, seed: int, round_index: int
+) -> Candidate | None:
     """The candidate `policy` chooses after the rounds in `history`; None when there is none."""
     if policy == "uniform":
         population = current_population(history)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import Callable, Sequence
 
 from problems import Problem
 from solver.rsa import Feedback, ProblemRun, RoundStats, Solver
@@ -45,9 +45,7 @@ class Session:
     def finished(self) -> bool:
         return self.rounds_done > self.solver.config.t
 
-    def next_round(
-        self, feedback: Feedback | None = None, active: Callable[[ProblemRun], bool] | None = None
-    ) -> RoundStats:
+    def next_round(self, feedback: Feedback | None = None, active: Callable[[ProblemRun], bool] | None = None) -> RoundStats:
         stats = self.solver.step(self.runs, feedback=feedback, active=active)
         if self.rundir is not None:
             header = {

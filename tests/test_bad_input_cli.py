@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -65,8 +64,26 @@ def grade_args(programs: Path, *extra: str) -> list[str]:
 
 
 def eval_args(script: Path, out: Path, *extra: str) -> list[str]:
-    return ["eval", "--data", str(LCB_FULL_TESTS_SAMPLE), "-n", "1", "-k", "1", "-t", "0", "--runner", "scripted",
-            "--model", str(script), "--sandbox", "local", "--out", str(out), *extra]  # fmt: skip
+    return [
+        "eval",
+        "--data",
+        str(LCB_FULL_TESTS_SAMPLE),
+        "-n",
+        "1",
+        "-k",
+        "1",
+        "-t",
+        "0",
+        "--runner",
+        "scripted",
+        "--model",
+        str(script),
+        "--sandbox",
+        "local",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def test_grade_out_naming_an_input_is_refused_and_the_input_kept(monkeypatch, capsys, tmp_path, programs):
@@ -89,11 +106,19 @@ def test_grade_out_inside_an_input_folder_is_refused(monkeypatch, capsys, tmp_pa
 
 @pytest.mark.parametrize(
     "option, value, message",
-    [("--timeout", "nan", "--timeout:"), ("--timeout", "inf", "--timeout:"), ("--timeout", "-1", "--timeout:"),
-     ("--memory-mb", "0", "--memory-mb:"), ("--memory-mb", "1", "--memory-mb:"), ("--workers", "0", "--workers:"),
-     ("--workers", "-3", "--workers:"), ("--sandbox", "podman", "--sandbox:"), ("--semantics", "strict", "--semantics:"),
-     ("--mode", "some", "--mode:")],
-)  # fmt: skip
+    [
+        ("--timeout", "nan", "--timeout:"),
+        ("--timeout", "inf", "--timeout:"),
+        ("--timeout", "-1", "--timeout:"),
+        ("--memory-mb", "0", "--memory-mb:"),
+        ("--memory-mb", "1", "--memory-mb:"),
+        ("--workers", "0", "--workers:"),
+        ("--workers", "-3", "--workers:"),
+        ("--sandbox", "podman", "--sandbox:"),
+        ("--semantics", "strict", "--semantics:"),
+        ("--mode", "some", "--mode:"),
+    ],
+)
 def test_bad_sandbox_options_are_one_line_errors(monkeypatch, capsys, programs, option, value, message):
     text = usage_error(monkeypatch, capsys, *grade_args(programs, option, value))
     assert text.startswith(f"error: {message}")
@@ -173,10 +198,16 @@ def test_solve_out_made_with_other_options(tmp_path, script):
 def test_a_second_process_refuses_a_run_folder_the_first_holds(tmp_path, script):
     out = tmp_path / "run"
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from solver.rundir import RunDir; RunDir(sys.argv[1]).open({'x': 1}); "
-         "print('held', flush=True); time.sleep(60)", str(out)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from solver.rundir import RunDir; RunDir(sys.argv[1]).open({'x': 1}); "
+            "print('held', flush=True); time.sleep(60)",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         second = subprocess.run([*RSA_CODE, *eval_args(script, out)], capture_output=True, text=True, timeout=120)
@@ -234,8 +265,22 @@ def test_an_interrupted_grade_keeps_what_it_graded_and_resumes(tmp_path, signum)
     count = 40
     programs.write_text(json.dumps({"question_id": "2811", "code_list": [SLOW + f"# {i}\n" for i in range(count)]}) + "\n")
     out = tmp_path / "v.jsonl"
-    args = [*RSA_CODE, "grade", "--problems", str(LCB_HIDDEN100), "--programs", str(programs), "--out", str(out),
-            "--sandbox", "local", "--workers", "2", "--mode", "first_failure"]  # fmt: skip
+    args = [
+        *RSA_CODE,
+        "grade",
+        "--problems",
+        str(LCB_HIDDEN100),
+        "--programs",
+        str(programs),
+        "--out",
+        str(out),
+        "--sandbox",
+        "local",
+        "--workers",
+        "2",
+        "--mode",
+        "first_failure",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
@@ -255,3 +300,19 @@ def test_an_interrupted_grade_keeps_what_it_graded_and_resumes(tmp_path, signum)
     assert json.loads(resumed.stdout)["programs"] == count
     final = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(r["index"] for r in final) == list(range(count))
+
+
+def test_report_and_dataset_out_naming_a_file(monkeypatch, capsys, tmp_path, script):
+    out = tmp_path / "run"
+    code, _, err = run_cli(monkeypatch, capsys, *eval_args(script, out))
+    assert code == 0, err
+    taken = tmp_path / "taken.md"
+    taken.write_text("mine\n")
+    for args in (
+        ["report", str(out), "--out", str(taken)],
+        ["compare", str(out), "--out", str(taken)],
+        ["dataset", str(out), "--out", str(taken)],
+        ["report", str(out), "--out", str(taken / "sub")],
+    ):
+        assert "is a file, not a folder" in usage_error(monkeypatch, capsys, *args)
+    assert taken.read_text() == "mine\n"

@@ -16,9 +16,31 @@ from tests.test_eval_cli import RSA_CODE, script  # noqa: F401  (the scripted mo
 @pytest.fixture
 def run(script, tmp_path):  # noqa: F811
     out = tmp_path / "run"
-    done = subprocess.run([*RSA_CODE, "eval", "--data", str(LCB_FULL_TESTS_SAMPLE), "-n", "4", "-k", "2", "-t", "2",
-                           "--runner", "scripted", "--model", str(script), "--sandbox", "local", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            *RSA_CODE,
+            "eval",
+            "--data",
+            str(LCB_FULL_TESTS_SAMPLE),
+            "-n",
+            "4",
+            "-k",
+            "2",
+            "-t",
+            "2",
+            "--runner",
+            "scripted",
+            "--model",
+            str(script),
+            "--sandbox",
+            "local",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -45,8 +67,20 @@ def test_dataset_loads_with_hugging_face_datasets(run, tmp_path, fmt):
     expected = expected_solutions(run)
     assert expected, "the scripted model writes correct programs for two of the problems"
     assert len(solutions) == len(expected)
-    assert {"problem_id", "statement", "program", "response", "round", "tests_passed", "hidden_tests", "verified_by",
-            "gen_model", "gen_temperature", "difficulty", "source"} <= set(solutions.column_names)
+    assert {
+        "problem_id",
+        "statement",
+        "program",
+        "response",
+        "round",
+        "tests_passed",
+        "hidden_tests",
+        "verified_by",
+        "gen_model",
+        "gen_temperature",
+        "difficulty",
+        "source",
+    } <= set(solutions.column_names)
     assert all(n > 0 for n in solutions["hidden_tests"])
 
     rounds = RunDir(run).rounds()
@@ -71,8 +105,30 @@ def test_informative_only_keeps_mixed_groups(run, tmp_path):
 
 def test_dataset_from_data_runs_the_evaluation_first(script, tmp_path):  # noqa: F811
     out = tmp_path / "ds"
-    done = subprocess.run([*RSA_CODE, "dataset", "--data", str(LCB_FULL_TESTS_SAMPLE), "--out", str(out), "-n", "2", "-k", "2",
-                           "-t", "1", "--runner", "scripted", "--model", str(script), "--sandbox", "local"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            *RSA_CODE,
+            "dataset",
+            "--data",
+            str(LCB_FULL_TESTS_SAMPLE),
+            "--out",
+            str(out),
+            "-n",
+            "2",
+            "-k",
+            "2",
+            "-t",
+            "1",
+            "--runner",
+            "scripted",
+            "--model",
+            str(script),
+            "--sandbox",
+            "local",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert (out / "run" / "config.json").exists() and (out / "solutions.jsonl").exists()

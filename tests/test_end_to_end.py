@@ -17,9 +17,31 @@ from tests.test_eval_cli import RSA_CODE
 @pytest.mark.slow
 def test_eval_and_dataset_with_the_real_model_and_docker(tmp_path):
     run = tmp_path / "run"
-    done = subprocess.run([*RSA_CODE, "eval", "--data", str(LCB_FULL_TESTS_SAMPLE), "-n", "2", "-k", "2", "-t", "1",
-                           "--max-tokens", "96", "--pass-k", "1,2", "--sandbox", "docker", "--out", str(run)],
-                          capture_output=True, text=True, timeout=1500)
+    done = subprocess.run(
+        [
+            *RSA_CODE,
+            "eval",
+            "--data",
+            str(LCB_FULL_TESTS_SAMPLE),
+            "-n",
+            "2",
+            "-k",
+            "2",
+            "-t",
+            "1",
+            "--max-tokens",
+            "96",
+            "--pass-k",
+            "1,2",
+            "--sandbox",
+            "docker",
+            "--out",
+            str(run),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
     assert done.returncode == 0, done.stderr
     assert "| round | pass@1 | pass@N | pass@2 |" in done.stdout
     assert "round 0 graded" in done.stderr and "round 1 graded" in done.stderr

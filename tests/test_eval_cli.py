@@ -34,9 +34,33 @@ def script(tmp_path):
 
 
 def eval_args(script, out, *extra):
-    return [*RSA_CODE, "eval", "--data", str(LCB_FULL_TESTS_SAMPLE), "--data", str(LCB_HIDDEN100), "--limit", "5",
-            "-n", "4", "-k", "2", "-t", "3", "--runner", "scripted", "--model", str(script), "--sandbox", "local",
-            "--workers", "2", "--out", str(out), *extra]
+    return [
+        *RSA_CODE,
+        "eval",
+        "--data",
+        str(LCB_FULL_TESTS_SAMPLE),
+        "--data",
+        str(LCB_HIDDEN100),
+        "--limit",
+        "5",
+        "-n",
+        "4",
+        "-k",
+        "2",
+        "-t",
+        "3",
+        "--runner",
+        "scripted",
+        "--model",
+        str(script),
+        "--sandbox",
+        "local",
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def records(path):
@@ -83,8 +107,12 @@ def test_another_config_in_the_same_directory_is_refused(script, tmp_path):
 
 def test_report_compare_and_lcb_export(script, tmp_path):
     for name, method in (("rsa", "rsa"), ("sample", "sample")):
-        done = subprocess.run(eval_args(script, tmp_path / name, "-t", "1", "--method", method, "--pass-k", "1,2"),
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            eval_args(script, tmp_path / name, "-t", "1", "--method", method, "--pass-k", "1,2"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
     report = subprocess.run([*RSA_CODE, "report", str(tmp_path / "rsa"), "--pass-k", "1,2,4"], capture_output=True, text=True)
     assert report.returncode == 0 and "pass@4" in report.stdout
@@ -100,9 +128,24 @@ def test_report_compare_and_lcb_export(script, tmp_path):
     assert len(rows) == 5 and all(len(r["code_list"]) == 4 for r in rows)
     # The file lcb_runner would grade, our own `grade` command grades to the run's own figure.
     (tmp_path / "gen.json").write_text(exported.stdout)
-    graded = subprocess.run([*RSA_CODE, "grade", "--problems", str(LCB_FULL_TESTS_SAMPLE), "--problems", str(LCB_HIDDEN100),
-                             "--programs", str(tmp_path / "gen.json"), "--sandbox", "local", "--json"],
-                            capture_output=True, text=True, timeout=300)
+    graded = subprocess.run(
+        [
+            *RSA_CODE,
+            "grade",
+            "--problems",
+            str(LCB_FULL_TESTS_SAMPLE),
+            "--problems",
+            str(LCB_HIDDEN100),
+            "--programs",
+            str(tmp_path / "gen.json"),
+            "--sandbox",
+            "local",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert graded.returncode == 0, graded.stderr
     final = summary["metrics"]["overall"][-1]
     assert json.loads(graded.stdout)["pass@1"] == pytest.approx(final["pass@1"])
@@ -112,11 +155,15 @@ def test_shards_merge_into_the_unsharded_report(script, tmp_path):
     whole = subprocess.run(eval_args(script, tmp_path / "whole", "-t", "1"), capture_output=True, text=True, timeout=300)
     assert whole.returncode == 0, whole.stderr
     for i in range(2):
-        shard = subprocess.run(eval_args(script, tmp_path / f"shard{i}", "-t", "1", "--shard", f"{i}/2"),
-                               capture_output=True, text=True, timeout=300)
+        shard = subprocess.run(
+            eval_args(script, tmp_path / f"shard{i}", "-t", "1", "--shard", f"{i}/2"), capture_output=True, text=True, timeout=300
+        )
         assert shard.returncode == 0, shard.stderr
-    merged = subprocess.run([*RSA_CODE, "report", str(tmp_path / "shard0"), str(tmp_path / "shard1"), "--out", str(tmp_path / "merged")],
-                            capture_output=True, text=True)
+    merged = subprocess.run(
+        [*RSA_CODE, "report", str(tmp_path / "shard0"), str(tmp_path / "shard1"), "--out", str(tmp_path / "merged")],
+        capture_output=True,
+        text=True,
+    )
     assert merged.returncode == 0, merged.stderr
     a = json.loads((tmp_path / "whole" / "summary.json").read_text())["metrics"]
     b = json.loads((tmp_path / "merged" / "summary.json").read_text())["metrics"]

@@ -40,16 +40,37 @@ PROGRAMS = [
     {"question_id": "abc301_a", "code": WINNER},
     {"question_id": "1873_A", "code_list": [CARDS, CARDS_WRONG_CASE]},
 ]
-EXPECTED = {("2811", 0): "passed", ("2811", 1): "wrong_answer", ("2811", 2): "syntax_error", ("2812", 0): "passed",
-            ("2727", 0): "passed", ("2727", 1): "time_limit", ("abc301_a", 0): "passed", ("1873_A", 0): "passed",
-            ("1873_A", 1): "wrong_answer"}  # fmt: skip
+EXPECTED = {
+    ("2811", 0): "passed",
+    ("2811", 1): "wrong_answer",
+    ("2811", 2): "syntax_error",
+    ("2812", 0): "passed",
+    ("2727", 0): "passed",
+    ("2727", 1): "time_limit",
+    ("abc301_a", 0): "passed",
+    ("1873_A", 0): "passed",
+    ("1873_A", 1): "wrong_answer",
+}
 
 
 def grade(monkeypatch, capsys, tmp_path, sandbox: str, *extra: str) -> tuple[int, str, str, list[dict]]:
     programs = tmp_path / "generations.jsonl"
     programs.write_text("".join(json.dumps(p) + "\n" for p in PROGRAMS))
-    argv = ["rsa-code", "grade", "--problems", str(LCB_HIDDEN100), "--problems", str(LCB_FULL_TESTS_SAMPLE),
-            "--programs", str(programs), "--sandbox", sandbox, "--timeout", "1", *extra]  # fmt: skip
+    argv = [
+        "rsa-code",
+        "grade",
+        "--problems",
+        str(LCB_HIDDEN100),
+        "--problems",
+        str(LCB_FULL_TESTS_SAMPLE),
+        "--programs",
+        str(programs),
+        "--sandbox",
+        sandbox,
+        "--timeout",
+        "1",
+        *extra,
+    ]
     monkeypatch.setattr(sys, "argv", argv)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -97,8 +118,10 @@ def test_grade_with_docker_as_json(monkeypatch, capsys, tmp_path):
         ('{"question_id": "2811"}', "bad.jsonl:1: needs exactly one of code_list"),
         ('{"question_id": "2811", "code_list": "x"}', "bad.jsonl:1: field 'code_list': must be a list"),
         ("7", "bad.jsonl:1: a program row must be a JSON object"),
-        ('[{"question_id": "2811", "code": "x"}, {"question_id": "nope", "code": "x"}]',
-         "bad.jsonl: field '[1].question_id': no problem 'nope'"),
+        (
+            '[{"question_id": "2811", "code": "x"}, {"question_id": "nope", "code": "x"}]',
+            "bad.jsonl: field '[1].question_id': no problem 'nope'",
+        ),
         ("[1]", "bad.jsonl: field '[0]': a program row must be a JSON object"),
         ("{", "bad.jsonl:1: not valid JSON"),
     ],

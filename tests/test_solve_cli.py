@@ -31,8 +31,23 @@ def test_solve_prints_the_chosen_program(script):
 
 
 def test_solve_json_holds_the_whole_history_and_resumes_from_out(script, tmp_path):
-    args = ["solve", "a-plus-b", "-n", "3", "-k", "2", "-t", "1", "--runner", "scripted", "--model", str(script),
-            "--json", "--out", str(tmp_path / "run")]
+    args = [
+        "solve",
+        "a-plus-b",
+        "-n",
+        "3",
+        "-k",
+        "2",
+        "-t",
+        "1",
+        "--runner",
+        "scripted",
+        "--model",
+        str(script),
+        "--json",
+        "--out",
+        str(tmp_path / "run"),
+    ]
     first = rsa_code(*args)
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
@@ -47,8 +62,12 @@ def test_solve_json_holds_the_whole_history_and_resumes_from_out(script, tmp_pat
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["-n", "2", "-k", "3"], "k (3) cannot exceed n (2)"), (["-n", "0"], "-n:"), (["--temperature", "-1"], "--temperature:"),
-     (["--max-model-len", "100", "--max-tokens", "200"], "--max-tokens 200 leaves no room")],
+    [
+        (["-n", "2", "-k", "3"], "k (3) cannot exceed n (2)"),
+        (["-n", "0"], "-n:"),
+        (["--temperature", "-1"], "--temperature:"),
+        (["--max-model-len", "100", "--max-tokens", "200"], "--max-tokens 200 leaves no room"),
+    ],
 )
 def test_bad_options_are_one_line_errors(script, args, message):
     done = rsa_code("solve", "a-plus-b", "--runner", "scripted", "--model", str(script), *args)
@@ -58,8 +77,9 @@ def test_bad_options_are_one_line_errors(script, args, message):
 @pytest.mark.model
 @pytest.mark.slow
 def test_solve_with_the_real_embedded_model(tmp_path):
-    done = rsa_code("solve", "a-plus-b", "-n", "2", "-k", "2", "-t", "1", "--max-tokens", "48", "--json",
-                    "--out", str(tmp_path / "run"), timeout=900)
+    done = rsa_code(
+        "solve", "a-plus-b", "-n", "2", "-k", "2", "-t", "1", "--max-tokens", "48", "--json", "--out", str(tmp_path / "run"), timeout=900
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["model"].startswith("SmolLM2-135M-Instruct")

@@ -98,8 +98,11 @@ def canonical(value: object, depth: int = 0) -> object:
 
 
 def _numpy_scalars(numpy) -> tuple:
-    return tuple(getattr(numpy, name) for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                                                   "float16", "float32", "float64", "bool_") if hasattr(numpy, name))  # fmt: skip
+    return tuple(
+        getattr(numpy, name)
+        for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64", "bool_")
+        if hasattr(numpy, name)
+    )
 
 
 def write_value(fd: int, value: object) -> None:
@@ -176,10 +179,33 @@ def reliability_guard() -> None:
     builtins.quit = None
     builtins.help = None
     for name in (
-        "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty",
-        "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown",
-        "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir",
-    ):  # fmt: skip
+        "kill",
+        "system",
+        "putenv",
+        "remove",
+        "removedirs",
+        "rmdir",
+        "fchdir",
+        "setuid",
+        "fork",
+        "forkpty",
+        "killpg",
+        "rename",
+        "renames",
+        "truncate",
+        "replace",
+        "unlink",
+        "fchmod",
+        "fchown",
+        "chmod",
+        "chown",
+        "chroot",
+        "lchflags",
+        "lchmod",
+        "lchown",
+        "getcwd",
+        "chdir",
+    ):
         setattr(os, name, None)
     import shutil
     import subprocess
@@ -279,7 +305,7 @@ class LcbStreams:
     the real descriptors 0 and 1 are /dev/null (what open(0) and os.write(1, ...) reach)."""
 
     def __init__(self):
-        self.stdin = open(0, "r", encoding="utf-8", closefd=False)
+        self.stdin = open(0, encoding="utf-8", closefd=False)
         self.stdout = open(1, "w", encoding="utf-8", closefd=False)
         self.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
         sys.stdin, sys.stdout, sys.stderr = self.stdin, self.stdout, self.stderr
@@ -389,7 +415,7 @@ def run_as_script(setup: dict, compiled, result_fd: int) -> None:
     is (`__main__`, no wrapping, no prelude) on real descriptors: 0 the input, 1 a memory
     file the supervisor reads, 2 /dev/null. Exits as the interpreter would: 0, the
     SystemExit's code, or 1 after an uncaught exception (its traceback in the result)."""
-    sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
+    sys.stdin = open(0, encoding="utf-8", closefd=False)
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
     sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
     sys.argv = ["main.py"]

@@ -154,7 +154,7 @@ class Supervisor:
                 pass
         import platform
 
-        platform.uname().processor  # cached now: pandas asks at import, and the guard leaves no subprocess
+        _ = platform.uname().processor  # cached now: pandas asks at import, and the guard leaves no subprocess
         if hasattr(sys, "set_int_max_str_digits"):
             sys.set_int_max_str_digits(INT_MAX_STR_DIGITS)
         self.isolation = {"network": True, "ipc": True, "tmp": True} if container else self._probe_local_isolation()
@@ -206,7 +206,9 @@ class Supervisor:
             # a stop for a job already done: nothing to do
 
     def serve(self) -> None:
-        self.send({"hello": {"harness": harness_digest(), "python": sys.version.split()[0], "pid": os.getpid(), "isolation": self.isolation}})
+        self.send(
+            {"hello": {"harness": harness_digest(), "python": sys.version.split()[0], "pid": os.getpid(), "isolation": self.isolation}}
+        )
         while (job := self.read_job()) is not None:
             try:
                 self.grade(job)
@@ -558,8 +560,16 @@ class _Outcome:
     for the host to judge), or what the supervisor saw itself (`observed`: a limit, a death,
     a broken channel; then `failed_here`)."""
 
-    def __init__(self, seconds: float, memory_kb: int | None, header: dict | None = None, body: str = "",
-                 observed: tuple[str, str] | None = None, taint: str | None = None, alive: bool = True):  # fmt: skip
+    def __init__(
+        self,
+        seconds: float,
+        memory_kb: int | None,
+        header: dict | None = None,
+        body: str = "",
+        observed: tuple[str, str] | None = None,
+        taint: str | None = None,
+        alive: bool = True,
+    ):
         self.seconds, self.memory_kb = seconds, memory_kb
         self.header, self.body = header or {}, body
         self.observed, self.taint, self.alive = observed, taint, alive
@@ -621,7 +631,9 @@ class _ProgramChannel:
             cpu = _cpu_seconds(self.pid) - cpu_before
             if cpu > self.limits["test_seconds"] + 1:
                 self._kill()
-                return _Outcome(seconds, memory_kb, observed=(TIME_LIMIT, f"used {cpu:.1f} s of CPU time"), taint=self._taint(), alive=False)
+                return _Outcome(
+                    seconds, memory_kb, observed=(TIME_LIMIT, f"used {cpu:.1f} s of CPU time"), taint=self._taint(), alive=False
+                )
             result, ok = _read_result(result_fd, self.limits["output_bytes"])
             if not ok:
                 if result == "too big":

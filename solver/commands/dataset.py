@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +18,7 @@ from solver.dataset import RL_FORMATS, DatasetOptions, build, write
 from solver.evaluate import EvalJob
 from solver.grading import SandboxConfig
 from solver.options import EvalChoice, eval_options, filter_options, generation_options, sandbox_options, validated
+from solver.paths import check_out_dir
 
 err = Console(stderr=True, highlight=False, markup=False)
 RUN = "run"  # with --data, the evaluation's run directory inside OUT
@@ -30,15 +31,51 @@ RUN = "run"  # with --data, the evaluation's run directory inside OUT
 @sandbox_options(semantics="judge")
 def dataset_command(
     ctx: typer.Context,
-    run_dirs: Annotated[Optional[list[Path]], typer.Argument(help="Evaluation run directories to build from.", show_default=False)] = None,
+    run_dirs: Annotated[list[Path] | None, typer.Argument(help="Evaluation run directories to build from.", show_default=False)] = None,
     out: Annotated[Path, typer.Option("--out", help="Dataset directory: solutions, aggregation examples and a dataset card.")] = ...,  # type: ignore[assignment]
-    data: Annotated[Optional[list[str]], typer.Option("--data", help=f"Evaluate these problems first (into OUT/{RUN}, with the evaluation, generation and sandbox options), then build.", show_default=False)] = None,
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or parquet; verl (parquet, plus rl.parquet in verl's RL schema) or openrlhf (jsonl, plus rl.jsonl): see docs/rl.md.")] = "jsonl",
+    data: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--data",
+            help=f"Evaluate these problems first (into OUT/{RUN}, with the evaluation, generation and sandbox options), then build.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="jsonl or parquet; verl (parquet, plus rl.parquet in verl's RL schema) or openrlhf (jsonl, plus rl.jsonl): "
+            "see docs/rl.md.",
+        ),
+    ] = "jsonl",
     min_tests: Annotated[int, typer.Option("--min-tests", help="A verified program must have passed at least this many tests.")] = 1,
-    dedupe: Annotated[str, typer.Option("--dedupe", help="code: distinct normalised programs (comments and formatting ignored); behaviour: distinct outputs on the tests.")] = "code",
-    informative_only: Annotated[bool, typer.Option("--informative-only", help="Keep aggregation examples whose candidates are neither all right nor all wrong.")] = False,
-    plain_ratio: Annotated[float, typer.Option("--plain-ratio", help="verl/openrlhf: the fraction of RL prompts that are plain generation prompts, the rest aggregation prompts (0: aggregation only; 1: one plain prompt per problem).")] = DatasetOptions.model_fields["plain_ratio"].default,
-    problem_files: Annotated[Optional[list[str]], typer.Option("--problems", help="verl/openrlhf: the problem files holding the runs' tests (repeatable; default: the files each run recorded).", show_default=False)] = None,
+    dedupe: Annotated[
+        str,
+        typer.Option(
+            "--dedupe",
+            help="code: distinct normalised programs (comments and formatting ignored); behaviour: distinct outputs on the tests.",
+        ),
+    ] = "code",
+    informative_only: Annotated[
+        bool, typer.Option("--informative-only", help="Keep aggregation examples whose candidates are neither all right nor all wrong.")
+    ] = False,
+    plain_ratio: Annotated[
+        float,
+        typer.Option(
+            "--plain-ratio",
+            help="verl/openrlhf: the fraction of RL prompts that are plain generation prompts, the rest aggregation prompts "
+            "(0: aggregation only; 1: one plain prompt per problem).",
+        ),
+    ] = DatasetOptions.model_fields["plain_ratio"].default,
+    problem_files: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--problems",
+            help="verl/openrlhf: the problem files holding the runs' tests (repeatable; default: the files each run recorded).",
+            show_default=False,
+        ),
+    ] = None,
     *,
     evaluation: EvalChoice,
     filters: ProblemFilter,
@@ -48,24 +85,33 @@ def dataset_command(
     sandbox: SandboxConfig,
 ) -> None:
     """Build a verified dataset: programs that pass every test, and aggregation examples with rewards."""
-    options = validated(DatasetOptions, flags={"format": "--format", "plain_ratio": "--plain-ratio"}, format=fmt, min_tests=min_tests,
-                        dedupe=dedupe, informative_only=informative_only, plain_ratio=plain_ratio,
-                        problems=tuple(problem_files or ()))  # fmt: skip
+    options = validated(
+        DatasetOptions,
+        flags={"format": "--format", "plain_ratio": "--plain-ratio"},
+        format=fmt,
+        min_tests=min_tests,
+        dedupe=dedupe,
+        informative_only=informative_only,
+        plain_ratio=plain_ratio,
+        problems=tuple(problem_files or ()),
+    )
     if problem_files and options.format not in RL_FORMATS:
         raise UsageError("--problems: only --format verl or openrlhf reads the problems' tests")
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder")
+    check_out_dir(out)
     sources = list(run_dirs or [])
     if data:
         if sources:
             raise UsageError("give run directories or --data, not both")
-        job = EvalJob(tuple(data), out / RUN, evaluation.config(generation), runner, sandbox, filters, evaluation.shard,
-                      templates)
+        job = EvalJob(tuple(data), out / RUN, evaluation.config(generation), runner, sandbox, filters, evaluation.shard, templates)
         evaluate_with_progress(job)
         sources = [job.out]
     else:
-        given = [name for name, value in ctx.params.items() if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
-                 and name not in ("run_dirs", "out", "fmt", "min_tests", "dedupe", "informative_only", "plain_ratio", "problem_files")]  # fmt: skip
+        given = [
+            name
+            for name, value in ctx.params.items()
+            if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
+            and name not in ("run_dirs", "out", "fmt", "min_tests", "dedupe", "informative_only", "plain_ratio", "problem_files")
+        ]
         if given:
             flag = next(p.opts[0] for p in ctx.command.params if p.name == given[0])
             raise UsageError(f"{flag}: an evaluation option, for --data; without --data, give only run directories")

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
-import signal
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -21,7 +18,7 @@ from solver.export import EXPORT_POLICIES, export_lcb
 from solver.grading import SandboxConfig
 from solver.options import EvalChoice, PassKOption, eval_options, filter_options, generation_options, pass_ks, sandbox_options
 from solver.paths import check_out_file
-from solver.progress import round_line
+from solver.progress import interruptible, round_line
 from solver.report import compare, write_report
 
 err = Console(stderr=True, highlight=False, markup=False)
@@ -31,41 +28,38 @@ DataOption = Annotated[
 ]
 
 
-@contextmanager
-def interruptible(resume_hint: str) -> Iterator[None]:
-    """SIGTERM ends the command as Ctrl-C does; either ends it with one line saying how to
-    go on (exit 130), without the sandbox's warnings about the containers it is removing."""
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    except KeyboardInterrupt:
-        logging.getLogger("sandbox").setLevel(logging.ERROR)
-        err.print(f"interrupted: {resume_hint}")
-        raise typer.Exit(130) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def evaluate_with_progress(job: EvalJob) -> None:
     """Run an evaluation, printing a line per generated and per graded round."""
     prepared = prepare(job)
     problems, _, resumed = prepared
     rsa = job.config.rsa
-    err.print(f"{'resuming' if resumed else 'starting'} {rsa.method} on {len(problems)} problems in {job.out} (N={rsa.n} K={rsa.k} T={rsa.t})")
+    err.print(
+        f"{'resuming' if resumed else 'starting'} {rsa.method} on {len(problems)} problems in {job.out} (N={rsa.n} K={rsa.k} T={rsa.t})"
+    )
 
     def on_graded(graded: GradedRound) -> None:
-        infra = f", {graded.infra_errors} infrastructure errors (counted as failures; graded again on resume)" if graded.infra_errors else ""
-        err.print(f"round {graded.round} graded in {graded.seconds:.1f} s: {graded.passed}/{len(graded.grades)} candidates pass every test{infra}")
+        infra = (
+            f", {graded.infra_errors} infrastructure errors (counted as failures; graded again on resume)" if graded.infra_errors else ""
+        )
+        err.print(
+            f"round {graded.round} graded in {graded.seconds:.1f} s: {graded.passed}/{len(graded.grades)} candidates pass every test{infra}"
+        )
 
-    with interruptible(f"run the same command again to resume from {job.out}"):
-        with err.status(f"generating, {rsa.n} candidates for each of {len(problems)} problems") as status:
+    sandbox = job.sandbox.open()
+    try:
+        with (
+            interruptible(err, lambda: f"run the same command again to resume from {job.out}"),
+            err.status(f"generating, {rsa.n} candidates for each of {len(problems)} problems") as status,
+        ):
 
             def on_generated(stats) -> None:
                 err.print(round_line(stats, rsa.t))
                 doing = f"round {stats.round + 1}/{rsa.t}: generating" if stats.round < rsa.t else "grading"
                 status.update(f"{doing} (round {stats.round} is graded meanwhile)")
 
-            run_evaluation(job, on_generated, on_graded, prepared)
+            run_evaluation(job, on_generated, on_graded, prepared, sandbox)
+    finally:
+        sandbox.close()
 
 
 @app.command("eval")
@@ -94,7 +88,9 @@ def eval_command(
 @app.command("report")
 def report_command(
     run_dirs: Annotated[list[Path], typer.Argument(help="A run directory, or the shards of one run to merge.", show_default=False)],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Where to write (default: the run directory; required to merge shards).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write (default: the run directory; required to merge shards).")
+    ] = None,
     pass_k: PassKOption = "1",
 ) -> None:
     """Write report.md, summary.json and curve.png (pass@1 and pass@N by round) and print the table."""
@@ -106,7 +102,7 @@ def report_command(
 @app.command("compare")
 def compare_command(
     run_dirs: Annotated[list[Path], typer.Argument(help="Run directories to put side by side.", show_default=False)],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Also write compare.md and compare.png there.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write compare.md and compare.png there.")] = None,
     pass_k: PassKOption = "1",
 ) -> None:
     """Put runs side by side: pass@1 by round, final pass@N and majority, tokens."""
@@ -116,9 +112,17 @@ def compare_command(
 @app.command("export")
 def export_command(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.", show_default=False)],
-    lcb: Annotated[bool, typer.Option("--lcb", help="LiveCodeBench's generations format: [{question_id, code_list}], for lcb_runner's custom evaluator.")] = False,
-    select: Annotated[str, typer.Option("--select", help="all: the whole final population; random (uniform, the paper's) or majority: the one selected program.")] = "all",
-    out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: stdout).")] = None,
+    lcb: Annotated[
+        bool,
+        typer.Option("--lcb", help="LiveCodeBench's generations format: [{question_id, code_list}], for lcb_runner's custom evaluator."),
+    ] = False,
+    select: Annotated[
+        str,
+        typer.Option(
+            "--select", help="all: the whole final population; random (uniform, the paper's) or majority: the one selected program."
+        ),
+    ] = "all",
+    out: Annotated[Path | None, typer.Option("--out", help="File to write (default: stdout).")] = None,
 ) -> None:
     """Export the final population (or the selected program) of every problem."""
     if not lcb:

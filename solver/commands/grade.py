@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import json
-import logging
-import signal
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -19,26 +17,37 @@ from solver.grading import SandboxConfig
 from solver.options import sandbox_options
 from solver.paths import check_out_file
 from solver.programs import grade_programs, read_programs, resumable, summarize
+from solver.progress import interruptible
 
 err = Console(stderr=True, highlight=False, markup=False)
 PROGRESS_EVERY = 64  # programs between progress lines
-PROGRAMS_HELP = ('LiveCodeBench generations ({"question_id", "code_list": [...]}) or one program per row ({"question_id", "code"}), '
-                 "as JSONL or one JSON list (what lcb_runner saves and `rsa-code export --lcb` writes).")
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    logging.getLogger("sandbox").setLevel(logging.ERROR)  # the containers removed now are ours, not failures
-    raise KeyboardInterrupt
+PROGRAMS_HELP = (
+    'LiveCodeBench generations ({"question_id", "code_list": [...]}) or one program per row ({"question_id", "code"}), '
+    "as JSONL or one JSON list (what lcb_runner saves and `rsa-code export --lcb` writes)."
+)
 
 
 @app.command("grade")
 @sandbox_options(semantics="lcb")
 def grade_command(
-    problems_paths: Annotated[list[str], typer.Option("--problems", help="LiveCodeBench .jsonl files or directories (repeatable), or problem files.", show_default=False)],
+    problems_paths: Annotated[
+        list[str],
+        typer.Option("--problems", help="LiveCodeBench .jsonl files or directories (repeatable), or problem files.", show_default=False),
+    ],
     programs_path: Annotated[Path, typer.Option("--programs", help=PROGRAMS_HELP, show_default=False)],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Where the verdict records go (one JSON line per program). Default: PROGRAMS with .verdicts.jsonl.")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="first_failure (grading, as LiveCodeBench) or all (run every test).")] = "first_failure",
-    resume: Annotated[bool, typer.Option("--resume", help="Keep the verdicts OUT holds (of an interrupted grading) and grade the rest, and any infra errors again.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where the verdict records go (one JSON line per program). Default: PROGRAMS with .verdicts.jsonl."),
+    ] = None,
+    mode: Annotated[
+        str, typer.Option("--mode", help="first_failure (grading, as LiveCodeBench) or all (run every test).")
+    ] = "first_failure",
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Keep the verdicts OUT holds (of an interrupted grading) and grade the rest, and any infra errors again."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
     *,
     sandbox: SandboxConfig,
@@ -60,10 +69,16 @@ def grade_command(
 
     started = time.monotonic()
     box = sandbox.open()
-    previous = {s: signal.signal(s, _interrupt) for s in (signal.SIGINT, signal.SIGTERM)}  # after the sandbox's own hooks
     graded: dict = dict(done)
+
+    def hint() -> str:
+        return (
+            f"{len(graded)} of {len(programs)} programs graded, their verdicts are in {out}; "
+            "run the same command with --resume to grade the rest"
+        )
+
     try:
-        with out.open("a" if resume else "w", encoding="utf-8") as f:
+        with interruptible(err, hint), out.open("a" if resume else "w", encoding="utf-8") as f:
 
             def write(r: dict) -> None:
                 f.write(json.dumps(r) + "\n")
@@ -75,15 +90,8 @@ def grade_command(
                     err.print(f"graded {len(done) + n}/{len(programs)} programs")
 
             grade_programs(problems, todo, box, write, mode, sandbox.semantics, progress)
-    except KeyboardInterrupt:
-        logging.getLogger("sandbox").setLevel(logging.ERROR)
-        err.print(f"interrupted: {len(graded)} of {len(programs)} programs graded, their verdicts are in {out}; "
-                  "run the same command with --resume to grade the rest")
-        raise typer.Exit(130) from None
     finally:
         box.close()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
     records = [graded[p.key] for p in programs]
     summary = {**summarize(records), "seconds": round(time.monotonic() - started, 2), "records": str(out)}
     if as_json:
@@ -103,8 +111,10 @@ def _print_summary(s: dict) -> None:
         console.print(f"pass@1: {s['pass@1']:.2f}")
     console.print("verdicts: " + ", ".join(f"{v} {n}" for v, n in s["verdicts"].items()))
     if s["infra_errors"]:
-        console.print(f"{len(s['infra_errors'])} programs could not be graded (the sandbox failed, not them): counted as failures "
-                      "above; run the same command with --resume to grade them again:")
+        console.print(
+            f"{len(s['infra_errors'])} programs could not be graded (the sandbox failed, not them): counted as failures "
+            "above; run the same command with --resume to grade them again:"
+        )
         for e in s["infra_errors"][:20]:
             console.print(f"  {e['question_id']} #{e['index']} (line {e['line']}): {e['detail'][:200]}")
     console.print(f"records: {s['records']} ({s['seconds']} s)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,20 +20,45 @@ out = Console(highlight=False, markup=False, soft_wrap=True)
 
 # The self-test: one program that must pass and one that must fail, of each kind of problem.
 SELF_TEST = (
-    (Problem(id="self-test-stdin", statement="Print a + b.", kind="stdin",
-             public_tests=(TestCase(input="1 2\n", output="3\n"), TestCase(input="20 22\n", output="42\n"))),
-     "a, b = map(int, input().split())\nprint(a + b)", Verdict.PASSED),
-    (Problem(id="self-test-functional", statement="Add a and b.", kind="functional", func_name="add",
-             public_tests=(TestCase(input="2\n0", output="2"), TestCase(input="1\n2", output="3"))),
-     "class Solution:\n    def add(self, a, b):\n        return a - b\n", Verdict.WRONG_ANSWER),
-)  # fmt: skip
+    (
+        Problem(
+            id="self-test-stdin",
+            statement="Print a + b.",
+            kind="stdin",
+            public_tests=(TestCase(input="1 2\n", output="3\n"), TestCase(input="20 22\n", output="42\n")),
+        ),
+        "a, b = map(int, input().split())\nprint(a + b)",
+        Verdict.PASSED,
+    ),
+    (
+        Problem(
+            id="self-test-functional",
+            statement="Add a and b.",
+            kind="functional",
+            func_name="add",
+            public_tests=(TestCase(input="2\n0", output="2"), TestCase(input="1\n2", output="3")),
+        ),
+        "class Solution:\n    def add(self, a, b):\n        return a - b\n",
+        Verdict.WRONG_ANSWER,
+    ),
+)
 
 
 @sandbox_app.command("build")
 def build_command(
-    base_image: Annotated[Optional[str], typer.Option("--base-image", help="Build on this image (it needs python3). Default: python:3.11-slim where a registry answers, else a Debian base made with debootstrap.")] = None,
+    base_image: Annotated[
+        str | None,
+        typer.Option(
+            "--base-image",
+            help="Build on this image (it needs python3). Default: python:3.11-slim where a registry answers, "
+            "else a Debian base made with debootstrap.",
+        ),
+    ] = None,
     tag: Annotated[str, typer.Option("--tag", help="Name of the image to build.")] = DEFAULT_IMAGE,
-    mirror: Annotated[Optional[str], typer.Option("--mirror", help="Debian mirror for debootstrap (default: this machine's apt source, else deb.debian.org).")] = None,
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Debian mirror for debootstrap (default: this machine's apt source, else deb.debian.org)."),
+    ] = None,
 ) -> None:
     """Build the sandbox image, from a registry's Python image or, with none, from Debian packages; then check it."""
     from sandbox.image import build_image
@@ -63,10 +88,16 @@ def check_command(
             report.update(_docker_facts(box))
         results = box.run([job_for(problem, code, mode="first_failure", semantics=sandbox.semantics) for problem, code, _ in SELF_TEST])
         report["self_test"] = [
-            {"kind": problem.kind, "expected": want.value, "got": r.verdict.value, "tests": f"{r.passed}/{r.total}",
-             "seconds": round(sum(t.seconds for t in r.tests), 4), "ok": r.verdict is want}
-            for (problem, _, want), r in zip(SELF_TEST, results)
-        ]  # fmt: skip
+            {
+                "kind": problem.kind,
+                "expected": want.value,
+                "got": r.verdict.value,
+                "tests": f"{r.passed}/{r.total}",
+                "seconds": round(sum(t.seconds for t in r.tests), 4),
+                "ok": r.verdict is want,
+            }
+            for (problem, _, want), r in zip(SELF_TEST, results, strict=True)
+        ]
         if report["sandbox"] == "local":
             report["network_isolated"] = getattr(box, "network_isolated", None)
     finally:
@@ -88,12 +119,23 @@ def _docker_facts(box) -> dict:
     info = box.client.info()
     image = box.client.api.inspect_image(box.image)
     facts: dict = {
-        "engine": {"version": version.get("Version"), "api": version.get("ApiVersion"), "host": box.client.api.base_url,
-                   "cpus": info.get("NCPU"), "cgroup": info.get("CgroupVersion", "1"), "os": info.get("OperatingSystem")},
-        "image": {"name": box.image, "id": image["Id"][7:19], "created": image["Created"][:19],
-                  "python": box.hello.get("python") if isinstance(box.hello, dict) else None, "harness": "matches this rsa-code"},
+        "engine": {
+            "version": version.get("Version"),
+            "api": version.get("ApiVersion"),
+            "host": box.client.api.base_url,
+            "cpus": info.get("NCPU"),
+            "cgroup": info.get("CgroupVersion", "1"),
+            "os": info.get("OperatingSystem"),
+        },
+        "image": {
+            "name": box.image,
+            "id": image["Id"][7:19],
+            "created": image["Created"][:19],
+            "python": box.hello.get("python") if isinstance(box.hello, dict) else None,
+            "harness": "matches this rsa-code",
+        },
         "stale_containers_removed": getattr(box, "stale_removed", None),
-    }  # fmt: skip
+    }
     mine = box.client.api.containers(filters={"label": LABEL})
     if mine:
         inspected = box.client.api.inspect_container(mine[0]["Id"])
@@ -120,8 +162,10 @@ def _print(report: dict) -> None:
         e, i = report["engine"], report["image"]
         out.print(f"engine: Docker {e['version']} (API {e['api']}) at {e['host']}, {e['cpus']} CPUs, cgroup v{e['cgroup']}, {e['os']}")
         out.print(f"image: {i['name']} ({i['id']}, built {i['created']}), Python {i['python']}, harness {i['harness']}")
-        out.print(f"containers: {report['workers']} warm, first started in {report['startup_seconds']} s; "
-                  f"stale ones removed: {report['stale_containers_removed']}")
+        out.print(
+            f"containers: {report['workers']} warm, first started in {report['startup_seconds']} s; "
+            f"stale ones removed: {report['stale_containers_removed']}"
+        )
         for name, value in report.get("container", {}).items():
             out.print(f"  {name}: {value}")
     else:

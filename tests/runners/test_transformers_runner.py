@@ -69,10 +69,25 @@ def test_an_oversized_request_is_refused(smollm_runner):
 def test_converted_model_is_cached_and_reloads_the_same(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     request = chat("Write a Python function that adds two numbers.")
-    first = make_runner(RunnerConfig())  # converts the GGUF and saves it
+    first = make_runner(RunnerConfig(kind="transformers"))  # converts the GGUF and saves it
     [cached] = (tmp_path / "rsa-code").iterdir()
     assert (cached / "model.safetensors").is_file() and (cached / "tokenizer.json").is_file()
-    second = make_runner(RunnerConfig())  # loads the saved model
+    second = make_runner(RunnerConfig(kind="transformers"))  # loads the saved model
     assert second.generate([request]) == first.generate([request])
     assert second.model == first.model == transformers_runner.EMBEDDED_NAME
     assert [p.name for p in (tmp_path / "rsa-code").iterdir()] == [cached.name]
+
+
+@pytest.mark.model
+def test_top_k_and_penalties_reach_generate(smollm_runner):
+    # top_k=1 is greedy whatever the seed: the option acts, it is not only accepted.
+    greedy = [
+        ChatRequest(({"role": "user", "content": "Name a sorting algorithm."},), Sampling(12, 1.0, 1.0, s, top_k=1, min_p=0.1))
+        for s in range(3)
+    ]
+    assert len({c.text for c in smollm_runner.generate(greedy)}) == 1
+    penalised = ChatRequest(greedy[0].messages, Sampling(12, 0.0, repetition_penalty=1.3))
+    assert smollm_runner.generate([penalised])[0].completion_tokens >= 1
+    no_presence = ChatRequest(greedy[0].messages, Sampling(12, 1.0, presence_penalty=0.5))
+    with pytest.raises(RunnerError, match="request 0: the transformers runner has no presence_penalty"):
+        smollm_runner.generate([no_presence])

@@ -65,7 +65,8 @@ def test_absent_vllm_is_a_clear_error(monkeypatch):
 
 def test_cpu_engine_options():
     kwargs = engine_kwargs(RunnerConfig(kind="vllm", model="m"), cpu=True)
-    assert kwargs["enable_chunked_prefill"] is False
+    assert kwargs["enable_chunked_prefill"] is False and kwargs["enforce_eager"] is True
+    assert "enforce_eager" not in engine_kwargs(RunnerConfig(kind="vllm", model="m", enforce_eager=False), cpu=True)
     assert kwargs["dtype"] == "float32" and kwargs["kv_cache_memory_bytes"] == 2 * 2**30
     assert "gpu_memory_utilization" not in kwargs
     chosen = engine_kwargs(RunnerConfig(kind="vllm", model="m", gpu_memory_utilization=0.3, dtype="bfloat16"), cpu=True)
@@ -73,7 +74,7 @@ def test_cpu_engine_options():
     assert "kv_cache_memory_bytes" not in chosen
     gpu = engine_kwargs(RunnerConfig(kind="vllm", model="m"), cpu=False)
     assert (gpu["gpu_memory_utilization"], gpu["dtype"]) == (0.9, "auto")
-    assert "enable_chunked_prefill" not in gpu and "kv_cache_memory_bytes" not in gpu
+    assert not {"enable_chunked_prefill", "kv_cache_memory_bytes", "enforce_eager"} & set(gpu)
 
 
 @pytest.mark.vllm

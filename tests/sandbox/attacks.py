@@ -121,7 +121,9 @@ print("alive")
 CLOSE_STDOUT = "import sys\nsys.stdout.close()\nprint(3)\n"
 CLOSE_FD_1 = "import posix\nposix.close(1)\nprint(3)\n"
 HUGE_RECURSION = "def f(n):\n    return f(n + 1) + 1\nf(0)\n"
-RECURSION_PAST_THE_STACK = "import sys\nsys.setrecursionlimit(10 ** 8)\nimport functools\n@functools.lru_cache(None)\ndef f(n):\n    return f(n + 1) + 1\nf(0)\n"
+RECURSION_PAST_THE_STACK = (
+    "import sys\nsys.setrecursionlimit(10 ** 8)\nimport functools\n@functools.lru_cache(None)\ndef f(n):\n    return f(n + 1) + 1\nf(0)\n"
+)
 STDIN_PAST_ITS_END = "input()\ninput()\n"
 NOT_UTF8 = 'import sys\nsys.stdout.buffer.write(b"\\xff\\xfe\\n")\n'
 LONE_SURROGATE = 'print("\\udcff")\n'
@@ -342,12 +344,24 @@ def attacks(*, docker: bool, host_port: int, host_addresses: list[str], harness_
             f"always_equal_int_{semantics}": (functional_job(ALWAYS_EQUAL_INT, "f", forged, semantics=semantics), WA),
             f"always_equal_list_{semantics}": (functional_job(ALWAYS_EQUAL_LIST, "f", forged, semantics=semantics), WA),
             f"patch_the_comparison_{semantics}": (functional_job(PATCH_THE_COMPARISON, "f", forged, semantics=semantics), RE),
-            f"forge_reports_{semantics}": (stdin_job(FORGE_REPORTS, [("", EXPECTED)] * 3, semantics=semantics), RE if semantics == "lcb" else WA),
+            f"forge_reports_{semantics}": (
+                stdin_job(FORGE_REPORTS, [("", EXPECTED)] * 3, semantics=semantics),
+                RE if semantics == "lcb" else WA,
+            ),
             f"read_the_expected_output_{semantics}": (stdin_job(READ_THE_EXPECTED_OUTPUT, [("", EXPECTED)], semantics=semantics), WA),
-            f"restart_the_clock_{semantics}": (stdin_job(RESTART_THE_CLOCK, [("", "3")], semantics=semantics), TLE if semantics == "judge" else RE),
+            f"restart_the_clock_{semantics}": (
+                stdin_job(RESTART_THE_CLOCK, [("", "3")], semantics=semantics),
+                TLE if semantics == "judge" else RE,
+            ),
             f"ignore_sigxcpu_{semantics}": (stdin_job(IGNORE_SIGXCPU, [("", "3")], semantics=semantics), TLE),
-            f"patch_the_clock_{semantics}": (stdin_job(PATCH_THE_CLOCK, [("", "3")], semantics=semantics), P),  # passes, timed truly (checked below)
-            f"malformed_result_{semantics}": (stdin_job(MALFORMED_RESULT, [("", "3")], semantics=semantics), P if semantics == "judge" else RE),
+            f"patch_the_clock_{semantics}": (
+                stdin_job(PATCH_THE_CLOCK, [("", "3")], semantics=semantics),
+                P,
+            ),  # passes, timed truly (checked below)
+            f"malformed_result_{semantics}": (
+                stdin_job(MALFORMED_RESULT, [("", "3")], semantics=semantics),
+                P if semantics == "judge" else RE,
+            ),
             f"reach_the_supervisor_{semantics}": (stdin_job(REACH_THE_SUPERVISOR, [("", "denied")], semantics=semantics), P),
         }
     # 1000 MiB in memory files: the container's cgroup counts them (the OOM killer takes the

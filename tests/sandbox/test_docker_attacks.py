@@ -35,7 +35,9 @@ def outcome(listener):
         bridge = sandbox.client.api.inspect_network("bridge")["IPAM"]["Config"][0]
         gateway = bridge.get("Gateway") or str(next(ipaddress.ip_network(bridge["Subnet"]).hosts()))
         addresses = [gateway, socket.gethostbyname(socket.gethostname())]
-        cases = attacks(docker=True, host_port=listener.getsockname()[1], host_addresses=addresses, harness_path="/opt/rsa-code/supervisor.py")
+        cases = attacks(
+            docker=True, host_port=listener.getsockname()[1], host_addresses=addresses, harness_path="/opt/rsa-code/supervisor.py"
+        )
         names = list(cases)
         results = dict(zip(names, sandbox.run([cases[n][0] for n in names])))
         left_state = sandbox.run([LEAVE_STATE_JOB] * sandbox.workers)
@@ -45,12 +47,23 @@ def outcome(listener):
             len(sandbox.client.api.top(c["Id"])["Processes"])
             for c in sandbox.client.api.containers(filters={"label": f"{OWNER_LABEL}={_owner()}"})
         ]
-        scratch_after = sandbox.run([stdin_job("import os\nprint(len(os.listdir('/tmp')), len(os.listdir('/dev/shm')))", [("", "0 0")])] * 2)
+        scratch_after = sandbox.run(
+            [stdin_job("import os\nprint(len(os.listdir('/tmp')), len(os.listdir('/dev/shm')))", [("", "0 0")])] * 2
+        )
     finally:
         sandbox.close()
         del os.environ["RSA_CODE_TEST_SECRET"]
     left = sandbox.client.api.containers(all=True, filters={"label": f"{OWNER_LABEL}={_owner()}"})
-    return {"cases": cases, "results": results, "after": after, "left_state": left_state, "found_state": found_state, "processes": processes, "scratch_after": scratch_after, "left": left}
+    return {
+        "cases": cases,
+        "results": results,
+        "after": after,
+        "left_state": left_state,
+        "found_state": found_state,
+        "processes": processes,
+        "scratch_after": scratch_after,
+        "left": left,
+    }
 
 
 CASE_NAMES = list(attacks(docker=True, host_port=1, host_addresses=[], harness_path="").keys())
@@ -69,7 +82,10 @@ def test_limits_say_which_bit(outcome):
     assert "256 MiB" in results["memory_in_memfds"].tests[0].detail
     assert "256 MiB" in results["memory_bomb_in_children"].tests[0].detail  # the OOM killer, seen in the cgroup
     assert "bytes to stdout" in results["gigabyte_to_stdout"].tests[0].detail
-    assert "SIGSEGV" in results["recursion_past_the_stack"].tests[0].detail or "Recursion" in results["recursion_past_the_stack"].tests[0].detail
+    assert (
+        "SIGSEGV" in results["recursion_past_the_stack"].tests[0].detail
+        or "Recursion" in results["recursion_past_the_stack"].tests[0].detail
+    )
 
 
 def test_later_runs_are_unaffected(outcome, listener):

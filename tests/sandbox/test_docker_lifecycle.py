@@ -26,8 +26,11 @@ SLEEPY = stdin_job("import time\ntime.sleep(1000)", [("", "x")])
 
 def containers_of(pid: int) -> list[dict]:
     client = docker.from_env()
-    return [c for c in client.api.containers(all=True, filters={"label": LABEL})
-            if c["Labels"].get(OWNER_LABEL, "").split(":")[1:2] == [str(pid)]]  # fmt: skip
+    return [
+        c
+        for c in client.api.containers(all=True, filters={"label": LABEL})
+        if c["Labels"].get(OWNER_LABEL, "").split(":")[1:2] == [str(pid)]
+    ]
 
 
 def wait_until(condition, seconds: float = 20.0) -> bool:

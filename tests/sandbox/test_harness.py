@@ -30,24 +30,61 @@ CASES = {
     "readlines": (stdin_job("import sys\nprint(sum(int(x) for l in sys.stdin.readlines() for x in l.split()))", ADD), P, P),
     "buffer": (stdin_job("import sys\nprint(sum(map(int, sys.stdin.buffer.read().split())))", ADD), P, P),
     "open0": (stdin_job("print(sum(map(int, open(0).read().split())))", ADD), WA, P),  # lcb: the prelude's `open` reads fd 0, empty
-    "iterate": (stdin_job("import sys\nfor line in sys.stdin:\n    print(sum(map(int, line.split())))", ADD), RE, P),  # lcb: the mock is not iterable
+    "iterate": (
+        stdin_job("import sys\nfor line in sys.stdin:\n    print(sum(map(int, line.split())))", ADD),
+        RE,
+        P,
+    ),  # lcb: the mock is not iterable
     "os_read": (stdin_job("import os\nprint(sum(map(int, os.read(0, 100).split())))", ADD), WA, P),
-    "from_sys_import": (stdin_job("from sys import stdin, stdout\nstdout.write(str(sum(map(int, stdin.read().split()))) + '\\n')", ADD), WA, P),
+    "from_sys_import": (
+        stdin_job("from sys import stdin, stdout\nstdout.write(str(sum(map(int, stdin.read().split()))) + '\\n')", ADD),
+        WA,
+        P,
+    ),
     "stdin_readline_without_newline": (stdin_job("from sys import stdin\nprint(len(stdin.readline()))", TWO_LINES), P, WA),
-    "buffer_readline_twice": (stdin_job("import sys\nsys.stdin.buffer.readline()\nprint(len(sys.stdin.buffer.readline()))", [("ab\ncdef\n", "5")]), WA, P),
+    "buffer_readline_twice": (
+        stdin_job("import sys\nsys.stdin.buffer.readline()\nprint(len(sys.stdin.buffer.readline()))", [("ab\ncdef\n", "5")]),
+        WA,
+        P,
+    ),
     "read_twice": (stdin_job("import sys\nsys.stdin.read()\nprint(len(sys.stdin.read()))", [("ab\n", "0")]), WA, P),
     "readlines_trailing_empty": (stdin_job("import sys\nprint(len(sys.stdin.readlines()))", TWO_LINES), WA, P),
     "stdout_buffer": (stdin_job("import sys\nsys.stdout.buffer.write(b'3\\n')", ADD[:1]), RE, P),
     "os_write": (stdin_job("import os\nos.write(1, b'3\\n')", ADD[:1]), WA, P),
-    "eof_loop": (stdin_job("t = 0\nwhile True:\n    try:\n        t += sum(map(int, input().split()))\n    except EOFError:\n        break\nprint(t)", ADD), P, P),
+    "eof_loop": (
+        stdin_job(
+            "t = 0\nwhile True:\n    try:\n        t += sum(map(int, input().split()))\n    except EOFError:\n        break\nprint(t)", ADD
+        ),
+        P,
+        P,
+    ),
     "exit_after_print": (stdin_job("print(3)\nexit()\nprint(4)", ADD[:1]), P, P),
     "sys_exit_1_after_print": (stdin_job("import sys\nprint(3)\nsys.exit(1)", ADD[:1]), P, RE),  # a judge reads a non-zero exit as an error
-    "main_block": (stdin_job("def main():\n    print(sum(map(int, input().split())))\n\nif __name__ == '__main__':\n    main()", ADD), P, P),
-    "thread_main_joined": (stdin_job("import threading\ndef main():\n    print(sum(map(int, input().split())))\nthreading.stack_size(1 << 26)\nt = threading.Thread(target=main)\nt.start()\nt.join()", ADD), P, P),
+    "main_block": (
+        stdin_job("def main():\n    print(sum(map(int, input().split())))\n\nif __name__ == '__main__':\n    main()", ADD),
+        P,
+        P,
+    ),
+    "thread_main_joined": (
+        stdin_job(
+            "import threading\ndef main():\n    print(sum(map(int, input().split())))\nthreading.stack_size(1 << 26)\nt = threading.Thread(target=main)\nt.start()\nt.join()",
+            ADD,
+        ),
+        P,
+        P,
+    ),
     "stderr_ignored": (stdin_job("import sys\nprint('noise', file=sys.stderr)\nprint(3)", ADD[:1]), P, P),
-    "stderr_past_the_output_cap": (stdin_job("import sys\nfor _ in range(40):\n    sys.stderr.write('e' * 65536)\nprint(3)", ADD[:1]), P, P),  # stderr is never judged
+    "stderr_past_the_output_cap": (
+        stdin_job("import sys\nfor _ in range(40):\n    sys.stderr.write('e' * 65536)\nprint(3)", ADD[:1]),
+        P,
+        P,
+    ),  # stderr is never judged
     "big_input": (stdin_job("import sys\nprint(len(sys.stdin.read()))", [("x" * 3_000_000, "3000000")]), P, P),
-    "prelude_names": (stdin_job("print(gcd(12, 18), Counter('aab')['a'], bisect_left([1, 2], 2), List.__name__)", [("", "6 2 1 List")]), P, RE),
+    "prelude_names": (
+        stdin_job("print(gcd(12, 18), Counter('aab')['a'], bisect_left([1, 2], 2), List.__name__)", [("", "6 2 1 List")]),
+        P,
+        RE,
+    ),
     "numpy_available": (stdin_job("import numpy as np\nprint(int(np.arange(5).sum()))", [("", "10")]), P, P),
     "import_multiprocessing": (stdin_job("import multiprocessing\nprint(3)", ADD[:1]), P, P),
     "int_digits_50000": (stdin_job("print(len(str(10 ** 40000)))", [("", "40001")]), P, RE),  # judge: Python's default limit
@@ -63,20 +100,52 @@ CASES = {
     "memory_error": (stdin_job("x = bytearray(10 ** 11)", ADD), MLE, MLE),
     "output_limit": (stdin_job("import sys\nwhile True:\n    sys.stdout.write('x' * 65536)", ADD), OLE, OLE),
     "mode_all_runs_every_test": (stdin_job("print(3)", ADD + [("1 1\n", "2\n")], mode="all"), WA, WA),
-    "tle_then_next_tests_in_mode_all": (stdin_job("import time\nif input() == '0':\n    time.sleep(5)\nprint(1)", [("1", "1"), ("0", "1"), ("1", "1")], mode="all"), TLE, TLE),
+    "tle_then_next_tests_in_mode_all": (
+        stdin_job("import time\nif input() == '0':\n    time.sleep(5)\nprint(1)", [("1", "1"), ("0", "1"), ("1", "1")], mode="all"),
+        TLE,
+        TLE,
+    ),
     # functional: one JSON value per argument line; lcb: Solution() once per program, judge: once per test
-    "functional": (functional_job("class Solution:\n    def add(self, a: int, b: int) -> int:\n        return a + b", "add", [("1\n2", "3"), ("[1]\n[2]", "[1, 2]")]), P, P),
+    "functional": (
+        functional_job(
+            "class Solution:\n    def add(self, a: int, b: int) -> int:\n        return a + b",
+            "add",
+            [("1\n2", "3"), ("[1]\n[2]", "[1, 2]")],
+        ),
+        P,
+        P,
+    ),
     "functional_tuple": (functional_job("class Solution:\n    def pair(self, a):\n        return (a, a)", "pair", [("1", "[1, 1]")]), P, P),
-    "functional_nested_tuple": (functional_job("class Solution:\n    def pairs(self, a):\n        return [(a, a)]", "pairs", [("1", "[[1, 1]]")]), WA, P),
-    "functional_numpy_scalar": (functional_job("import numpy as np\nclass Solution:\n    def f(self, a):\n        return np.int64(a) + 1", "f", [("1", "2")]), P, P),
+    "functional_nested_tuple": (
+        functional_job("class Solution:\n    def pairs(self, a):\n        return [(a, a)]", "pairs", [("1", "[[1, 1]]")]),
+        WA,
+        P,
+    ),
+    "functional_numpy_scalar": (
+        functional_job("import numpy as np\nclass Solution:\n    def f(self, a):\n        return np.int64(a) + 1", "f", [("1", "2")]),
+        P,
+        P,
+    ),
     "functional_state_persists": (functional_job(SOLUTION_COUNTS, "count", [("0", "1"), ("0", "2")]), P, WA),
     "functional_plain_function": (functional_job("def add(a, b):\n    return a + b", "add", [("1\n2", "3")]), P, P),
-    "functional_prints_are_ignored": (functional_job("class Solution:\n    def one(self, x):\n        print('noise')\n        return 1", "one", [("0", "1")]), P, P),
+    "functional_prints_are_ignored": (
+        functional_job("class Solution:\n    def one(self, x):\n        print('noise')\n        return 1", "one", [("0", "1")]),
+        P,
+        P,
+    ),
     "functional_missing_method": (functional_job("class Solution:\n    def other(self):\n        return 1", "one", [("0", "1")]), RE, RE),
     "functional_module_error": (functional_job("raise ValueError('at import')\nclass Solution:\n    pass", "one", [("0", "1")]), RE, RE),
     "functional_wrong": (functional_job("class Solution:\n    def one(self, x):\n        return [x]", "one", [("0", "[1]")]), WA, WA),
-    "functional_set_is_not_a_list": (functional_job("class Solution:\n    def one(self, x):\n        return {1}", "one", [("0", "[1]")]), WA, WA),
-    "functional_sys_exit": (functional_job("import sys\nclass Solution:\n    def one(self, x):\n        sys.exit(0)", "one", [("0", "1")]), RE, RE),
+    "functional_set_is_not_a_list": (
+        functional_job("class Solution:\n    def one(self, x):\n        return {1}", "one", [("0", "[1]")]),
+        WA,
+        WA,
+    ),
+    "functional_sys_exit": (
+        functional_job("import sys\nclass Solution:\n    def one(self, x):\n        sys.exit(0)", "one", [("0", "1")]),
+        RE,
+        RE,
+    ),
 }
 # Where the backends' walls differ (see sandbox/local_backend.py): an untouched 3 GB
 # allocation is within the container's memory (as in LiveCodeBench, which sets no
@@ -86,9 +155,18 @@ BACKEND_CASES = {
 }
 DOCKER_ONLY = {  # LiveCodeBench's environment, in the image (the local backend has this machine's packages)
     # threads count against the pids limit; locally their stacks (8 MiB each) count as address space
-    "eighty_six_threads": (stdin_job("import threading, time\nts = [threading.Thread(target=time.sleep, args=(0.2,)) for _ in range(86)]\nfor t in ts:\n    t.start()\nfor t in ts:\n    t.join()\nprint(3)", ADD[:1]), P),
+    "eighty_six_threads": (
+        stdin_job(
+            "import threading, time\nts = [threading.Thread(target=time.sleep, args=(0.2,)) for _ in range(86)]\nfor t in ts:\n    t.start()\nfor t in ts:\n    t.join()\nprint(3)",
+            ADD[:1],
+        ),
+        P,
+    ),
     "sympy_scipy_networkx_pandas_sortedcontainers": (
-        stdin_job("import sympy, scipy, networkx, pandas, sortedcontainers\nprint(sympy.isprime(7), sortedcontainers.SortedList([2, 1])[0])", [("", "True 1")]),
+        stdin_job(
+            "import sympy, scipy, networkx, pandas, sortedcontainers\nprint(sympy.isprime(7), sortedcontainers.SortedList([2, 1])[0])",
+            [("", "True 1")],
+        ),
         P,
     ),
 }

@@ -46,8 +46,17 @@ def outcome():
         sandbox.close()
         server.close()
         del os.environ["RSA_CODE_TEST_SECRET"]
-    return {"cases": cases, "results": results, "after": after, "left_state": left_state, "found_state": found_state, "left": left, "reached": reached,
-            "network_isolated": sandbox.network_isolated, "left_after_close": harness_processes(sandbox.harness)}  # fmt: skip
+    return {
+        "cases": cases,
+        "results": results,
+        "after": after,
+        "left_state": left_state,
+        "found_state": found_state,
+        "left": left,
+        "reached": reached,
+        "network_isolated": sandbox.network_isolated,
+        "left_after_close": harness_processes(sandbox.harness),
+    }
 
 
 @pytest.mark.parametrize("name", list(attacks(docker=False, host_port=1, host_addresses=[], harness_path="")))

@@ -68,9 +68,8 @@ def test_results_keep_job_order_across_slots():
     ],
 )
 def test_jobs_the_harness_could_not_grade_fairly_are_refused(job, message):
-    with PooledSandbox(Limits(), [FakeSlot()]) as sandbox:
-        with pytest.raises(ValueError, match=message):
-            sandbox.run([JOB, job])
+    with PooledSandbox(Limits(), [FakeSlot()]) as sandbox, pytest.raises(ValueError, match=message):
+        sandbox.run([JOB, job])
 
 
 def test_closing_fails_waiting_jobs_and_refuses_new_ones():
@@ -157,7 +156,9 @@ def test_observed_limits_and_broken_records():
 
 
 def test_apt_mirror_is_read_from_both_source_formats(tmp_path):
-    (tmp_path / "a.sources").write_text("Types: deb\nURIs: http://deb.debian.org/debian-security\n\nTypes: deb\nURIs: http://mirror.example/debian/\n")
+    (tmp_path / "a.sources").write_text(
+        "Types: deb\nURIs: http://deb.debian.org/debian-security\n\nTypes: deb\nURIs: http://mirror.example/debian/\n"
+    )
     assert apt_mirror((str(tmp_path),)) == "http://mirror.example/debian"
     legacy = tmp_path / "sources.list"
     legacy.write_text("# deb http://commented/debian bookworm main\ndeb [arch=amd64] http://other.example/debian bookworm main\n")

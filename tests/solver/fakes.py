@@ -48,10 +48,13 @@ def value_problems(count: int, hidden: int = 2) -> list[Problem]:
     """Problem i expects the output str(i % 3)."""
     return [
         Problem(
-            id=f"q{i}", statement=f"Print {i % 3}.", kind="stdin",
+            id=f"q{i}",
+            statement=f"Print {i % 3}.",
+            kind="stdin",
             public_tests=(TestCase(input="", output=str(i % 3)),),
             hidden_tests=tuple(TestCase(input=str(h), output=str(i % 3)) for h in range(hidden)),
-            difficulty=("easy", "medium", "hard")[i % 3], platform="atcoder",
+            difficulty=("easy", "medium", "hard")[i % 3],
+            platform="atcoder",
         )
         for i in range(count)
     ]

@@ -4,9 +4,9 @@
 from runners.scripted import ScriptedRunner
 from solver.dataset import DatasetOptions, build, normalized_code
 from solver.evaluate import evaluate
-from solver.runs import EvalConfig, run_config
 from solver.rsa import RSAConfig
 from solver.rundir import RunDir
+from solver.runs import EvalConfig, run_config
 from tests.solver.fakes import FakeSandbox, value_problems, value_program
 
 

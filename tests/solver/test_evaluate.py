@@ -68,8 +68,13 @@ def test_grading_of_a_round_overlaps_generation_of_the_next(tmp_path):
                 gate.set()
             return super().generate(requests)
 
-    rundir = run_eval(tmp_path, EvalConfig(rsa=RSAConfig(n=2, k=2, t=1)), value_problems(2),
-                      runner=GateOpeningRunner(value_program), sandbox=FakeSandbox(gate))
+    rundir = run_eval(
+        tmp_path,
+        EvalConfig(rsa=RSAConfig(n=2, k=2, t=1)),
+        value_problems(2),
+        runner=GateOpeningRunner(value_program),
+        sandbox=FakeSandbox(gate),
+    )
     assert all(len(r.grades) == 4 for r in rundir.rounds())
 
 
@@ -113,8 +118,10 @@ def test_infrastructure_errors_never_raise_a_score_and_are_graded_again(tmp_path
         they would leave only right ones and report a perfect score."""
 
         def run(self, jobs):
-            return [ProgramResult(Verdict.INFRA_ERROR, (), r.total, "engine went away") if r.verdict is Verdict.WRONG_ANSWER else r
-                    for r in super().run(jobs)]
+            return [
+                ProgramResult(Verdict.INFRA_ERROR, (), r.total, "engine went away") if r.verdict is Verdict.WRONG_ANSWER else r
+                for r in super().run(jobs)
+            ]
 
     problems = value_problems(3)
     config = EvalConfig(rsa=RSAConfig(n=3, k=2, t=0, seed=2))
@@ -191,3 +198,22 @@ def test_report_files(tmp_path):
     assert (where / "curve.png").read_bytes()[:4] == b"\x89PNG"
     summary = json.loads((where / "summary.json").read_text())
     assert len(summary["metrics"]["overall"]) == 3
+
+
+def test_the_grading_semantics_reach_every_sandbox_job_and_the_run_config(tmp_path):
+    class Recording(FakeSandbox):
+        seen: set = set()
+
+        def run(self, jobs):
+            self.seen |= {job.semantics for job in jobs}
+            return super().run(jobs)
+
+    config = EvalConfig(rsa=RSAConfig(n=2, k=2, t=1))
+    problems = value_problems(2)
+    rundir = RunDir(tmp_path / "run")
+    rundir.open(run_config(config, problems, runner={"kind": "scripted"}, limits={}, semantics="judge"))
+    sandbox = Recording()
+    evaluate(problems, ScriptedRunner(value_program), sandbox, config, rundir, semantics="judge")
+    assert sandbox.seen == {"judge"}
+    assert rundir.config()["semantics"] == "judge"
+    assert summarize(load_run(rundir.path))["semantics"] == "judge"

@@ -53,9 +53,12 @@ def test_the_public_pass_rate_counts_an_infra_error_in_neither_part_of_the_fract
 
         def run(self, jobs):
             results = super().run(jobs)
-            return [ProgramResult(Verdict.INFRA_ERROR, (), r.total, "engine went away")
-                    if job.mode == "first_failure" and r.verdict is Verdict.PASSED else r
-                    for job, r in zip(jobs, results)]  # fmt: skip
+            return [
+                ProgramResult(Verdict.INFRA_ERROR, (), r.total, "engine went away")
+                if job.mode == "first_failure" and r.verdict is Verdict.PASSED
+                else r
+                for job, r in zip(jobs, results, strict=True)
+            ]
 
     rundir = run_eval(tmp_path, EvalConfig(rsa=RSAConfig(n=3, k=2, t=0, seed=2)), value_problems(3), FullJobFails())
     grades = rundir.rounds()[0].grades
@@ -70,8 +73,9 @@ def test_rejection_is_scored_over_every_problem_in_every_round(tmp_path):
     config = EvalConfig(rsa=RSAConfig(method="rejection", n=2, k=1, t=3, seed=1))
     rundir = run_eval(tmp_path, config, problems)
     run = load_run(rundir.path)
-    assert any(not [c for c in r.candidates if c.problem_id == p.id] for r in run.rounds[1:] for p in problems), \
+    assert any(not [c for c in r.candidates if c.problem_id == p.id] for r in run.rounds[1:] for p in problems), (
         "some problem was solved and no longer sampled"
+    )
     summary = summarize(run)
     by_problem = histories([r.candidates for r in run.rounds], [p.id for p in problems])
     for t, row in enumerate(summary["metrics"]["overall"]):
@@ -86,6 +90,7 @@ def test_rejection_is_scored_over_every_problem_in_every_round(tmp_path):
 def test_refine_is_said_not_to_be_the_papers_k_1(tmp_path):
     rundir = run_eval(tmp_path, EvalConfig(rsa=RSAConfig(method="refine", n=2, k=1, t=1)), value_problems(2))
     assert REFINE_NOTE in markdown(summarize(load_run(rundir.path)))
-    help_text = subprocess.run([sys.executable, "-m", "solver.cli", "eval", "--help"], capture_output=True, text=True,
-                               env={"COLUMNS": "400", "PATH": ""}).stdout  # fmt: skip
+    help_text = subprocess.run(
+        [sys.executable, "-m", "solver.cli", "eval", "--help"], capture_output=True, text=True, env={"COLUMNS": "400", "PATH": ""}
+    ).stdout
     assert "not the paper's K=1, which is --method rsa -k 1" in " ".join(help_text.split())

@@ -192,7 +192,8 @@ def test_openrlhf_response_is_what_follows_the_prompt():
 # --- real programs of real problems, graded by the local backend and by Docker ------------
 
 
-def test_known_right_and_wrong_programs_score_right(graded, hidden100):
+@pytest.mark.parametrize("semantics", ["lcb", "judge"])
+def test_known_right_and_wrong_programs_score_right(graded, hidden100, semantics):
     ids = program_ids()
     assert len(ids) >= 10
     completions, truths, expected = [], [], []
@@ -201,14 +202,15 @@ def test_known_right_and_wrong_programs_score_right(graded, hidden100):
         completions += [fenced((PROGRAMS / f"{pid}.py").read_text()), fenced((PROGRAMS / f"{pid}_wrong.py").read_text())]
         truths += [gt, gt]
         expected += [1.0, 0.0]
-    scores = compute_score_batch(["rsa-code/generation"] * len(completions), completions, truths, [{} for _ in completions])
+    scores = compute_score_batch(["rsa-code/generation"] * len(completions), completions, truths,
+                                 [{"semantics": semantics} for _ in completions])
     assert all(set(s) == KEYS for s in scores)
     assert [s["infra_error"] for s in scores] == [0.0] * len(scores)
     assert [s["score"] for s in scores] == expected
     assert all(s["passed"] == s["total"] == len(hidden100[pid].all_tests) for s, pid in zip(scores[::2], ids))
 
     # pass fraction: every test run, a wrong program scores what it passed
-    fractions = compute_score_batch(None, completions, truths, [{"reward_kind": "fraction"} for _ in completions])
+    fractions = compute_score_batch(None, completions, truths, [{"reward_kind": "fraction"} for _ in completions], semantics=semantics)
     for right, wrong in zip(fractions[::2], fractions[1::2]):
         assert right["score"] == 1.0 and 0.0 <= wrong["score"] < 1.0
         assert wrong["score"] == wrong["passed"] / wrong["total"] and wrong["total"] == right["total"]
@@ -318,6 +320,7 @@ def test_attack_programs_get_zero(graded, hidden100, name):
     returned, so nothing the program does to equality or to its own stdout can pass."""
     gt = encode_ground_truth(hidden100["2811"])
     for kind in ("pass", "fraction"):
-        score = compute_score("rsa-code/generation", fenced(ATTACKS[name]), gt, {"reward_kind": kind})
-        assert score["score"] == 0.0, (name, kind, score)
-        assert score["all_passed"] == 0.0 and score["infra_error"] == 0.0
+        for semantics in ("lcb", "judge"):
+            score = compute_score("rsa-code/generation", fenced(ATTACKS[name]), gt, {"reward_kind": kind, "semantics": semantics})
+            assert score["score"] == 0.0, (name, kind, semantics, score)
+            assert score["all_passed"] == 0.0 and score["infra_error"] == 0.0

@@ -112,8 +112,12 @@ def test_refine_rewrites_each_chain_and_sample_never_aggregates():
 
 @pytest.mark.parametrize(
     "options, message",
-    [({"n": 2, "k": 3}, "cannot exceed n"), ({"n": 0}, "greater than or equal to 1"),
-     ({"method": "refine", "k": 2}, "k = 1"), ({"t": -1}, "greater than or equal to 0")],
+    [
+        ({"n": 2, "k": 3}, "cannot exceed n"),
+        ({"n": 0}, "greater than or equal to 1"),
+        ({"method": "refine", "k": 2}, "k = 1"),
+        ({"t": -1}, "greater than or equal to 0"),
+    ],
 )
 def test_bad_configs_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
