@@ -78,8 +78,14 @@ def row(label: str, completions, seconds: float) -> dict:
     tokens = sum(c.completion_tokens for c in completions)
     prompt = sum(c.prompt_tokens for c in completions)
     print(f"{label:<40}{len(completions):>6}{prompt:>10}{tokens:>8}{seconds:>9.1f}{tokens / seconds:>10.1f}", flush=True)
-    return dict(label=label, requests=len(completions), prompt_tokens=prompt, completion_tokens=tokens,
-                seconds=round(seconds, 2), tokens_per_s=round(tokens / seconds, 2))
+    return {
+        "label": label,
+        "requests": len(completions),
+        "prompt_tokens": prompt,
+        "completion_tokens": tokens,
+        "seconds": round(seconds, 2),
+        "tokens_per_s": round(tokens / seconds, 2),
+    }
 
 
 def header() -> None:
@@ -121,7 +127,8 @@ def bench_vllm(problems, batches, max_tokens, eager, results) -> list[ChatReques
     reset_cache(runner)
     ours, ours_s = timed(runner.generate, aggregate[:b])
     assert [c.text for c in ours] == [o.outputs[0].text for o in raw], "same ids and seeds must give the same texts"
-    print(f"{f'bare LLM.generate, aggregation {b}':<40}{b:>6}{sum(map(len, ids)):>10}{bare_tokens:>8}{bare_s:>9.1f}{bare_tokens / bare_s:>10.1f}")
+    label = f"bare LLM.generate, aggregation {b}"
+    print(f"{label:<40}{b:>6}{sum(map(len, ids)):>10}{bare_tokens:>8}{bare_s:>9.1f}{bare_tokens / bare_s:>10.1f}")
     results["vllm"].append(row(f"our runner, aggregation {b} (again)", ours, ours_s))
     results["overhead_ratio"] = round(ours_s / bare_s, 3)
     runner.close()
@@ -158,8 +165,9 @@ def bench_transformers(problems, batches, max_tokens, aggregate, results) -> Non
 def bench_example(runners, results) -> None:
     for kind in runners:
         start = time.perf_counter()
-        done = subprocess.run([str(Path(sys.executable).with_name("rsa-code")), *EXAMPLE, "--runner", kind],
-                              cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("rsa-code")), *EXAMPLE, "--runner", kind], cwd=ROOT, capture_output=True, text=True
+        )
         seconds = time.perf_counter() - start
         status = "ok" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip().splitlines()[-1:]}"
         results[f"example_{kind}_s"] = round(seconds, 1)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import OrderedDict
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from runners.base import Message, RunnerError
 
@@ -33,9 +34,7 @@ class ChatTokenizer:
         self._lock = threading.Lock()
 
     def render(self, messages: Sequence[Message]) -> str:
-        return self.tokenizer.apply_chat_template(
-            [dict(m) for m in messages], add_generation_prompt=True, tokenize=False
-        )
+        return self.tokenizer.apply_chat_template([dict(m) for m in messages], add_generation_prompt=True, tokenize=False)
 
     def count(self, messages: Sequence[Message]) -> int:
         return len(self._arrays([messages])[0])

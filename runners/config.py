@@ -45,8 +45,7 @@ class RunnerConfig(BaseModel):
     )
     base_url: str | None = Field(
         None,
-        description="openai: server URL ending in /v1 (None: $OPENAI_BASE_URL, else "
-        "http://127.0.0.1:8000/v1).",
+        description="openai: server URL ending in /v1 (None: $OPENAI_BASE_URL, else http://127.0.0.1:8000/v1).",
         json_schema_extra=TRANSPORT,
     )
     api_key_env: str = Field(
@@ -54,11 +53,11 @@ class RunnerConfig(BaseModel):
         description="openai: name of the environment variable holding the API key (unset: no key sent).",
         json_schema_extra=TRANSPORT,
     )
-    max_concurrency: int = Field(
-        64, ge=1, description="openai: most requests in flight at once.", json_schema_extra=TRANSPORT
-    )
+    max_concurrency: int = Field(64, ge=1, description="openai: most requests in flight at once.", json_schema_extra=TRANSPORT)
     timeout_s: float = Field(
-        600.0, gt=0, description="openai: seconds one request may take before it is retried.",
+        600.0,
+        gt=0,
+        description="openai: seconds one request may take before it is retried.",
         json_schema_extra=TRANSPORT,
     )
     tokenizer: str | None = Field(
@@ -76,8 +75,7 @@ class RunnerConfig(BaseModel):
     data_parallel_size: int = Field(
         1,
         ge=1,
-        description="vllm: model replicas, each in its own process on its own "
-        "tensor_parallel_size GPUs; a batch is split between them.",
+        description="vllm: model replicas, each in its own process on its own tensor_parallel_size GPUs; a batch is split between them.",
     )
     dtype: str = Field("auto", description="vllm: weight and activation dtype ('auto', 'bfloat16', 'float16', ...).")
     gpu_memory_utilization: float | None = Field(
@@ -99,9 +97,7 @@ class RunnerConfig(BaseModel):
         description="vllm: no graph compilation or capture: the engine starts faster and generates "
         "slower (None: eager on CPUs, where compiling takes minutes; compiled on GPUs).",
     )
-    enable_prefix_caching: bool = Field(
-        True, description="vllm: reuse the KV cache of shared prompt prefixes (RSA prompts share many)."
-    )
+    enable_prefix_caching: bool = Field(True, description="vllm: reuse the KV cache of shared prompt prefixes (RSA prompts share many).")
     batch_size: int = Field(8, ge=1, description="transformers: requests generated together in one forward batch.")
     seed: int = Field(
         0,

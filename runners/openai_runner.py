@@ -19,8 +19,9 @@ import os
 import random
 import time
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Sequence
+from typing import Any
 
 from runners.base import ChatRequest, Completion, Message, RunnerError
 from runners.chat_tokens import ChatTokenizer, messages_key, require_fits
@@ -73,9 +74,7 @@ class OpenAIRunner:
         try:
             listed = self._list_models()
             self.model = self._choose_model(config.model, listed)
-            window = config.max_model_len or next(
-                (m.get("max_model_len") for m in listed if m.get("id") == self.model), None
-            )
+            window = config.max_model_len or next((m.get("max_model_len") for m in listed if m.get("id") == self.model), None)
             self._chat: ChatTokenizer | None = None
             self._remote_counts = False
             if config.tokenizer:
@@ -93,8 +92,7 @@ class OpenAIRunner:
                     )
             if not window:
                 raise RunnerError(
-                    f"{self.base_url}: the server does not report the context window of {self.model!r}; "
-                    "set max_model_len (--max-model-len)"
+                    f"{self.base_url}: the server does not report the context window of {self.model!r}; set max_model_len (--max-model-len)"
                 )
             self.context_window = int(window)
         except BaseException:
@@ -116,9 +114,7 @@ class OpenAIRunner:
             return wanted
         ids = [m["id"] for m in listed]
         if len(ids) != 1:
-            raise RunnerError(
-                f"{self.base_url} serves {len(ids)} models ({', '.join(ids) or 'none listed'}); name one with --model"
-            )
+            raise RunnerError(f"{self.base_url} serves {len(ids)} models ({', '.join(ids) or 'none listed'}); name one with --model")
         return ids[0]
 
     @property

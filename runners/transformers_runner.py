@@ -18,9 +18,10 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from runners.base import ChatRequest, Completion, Message, RunnerError, Sampling
 from runners.chat_tokens import ChatTokenizer, require_fits
@@ -87,9 +88,7 @@ def _load_embedded(torch: Any, transformers: Any) -> tuple[Any, Any]:
     if (converted / "config.json").exists():
         return _load_pretrained(torch, transformers, str(converted), None)
     tokenizer = transformers.AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    loaded = transformers.AutoModelForCausalLM.from_pretrained(
-        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
-    )
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
     # The loaded model is marked GGUF-quantized and refuses to save; its weights are plain
     # float32 already, so move them into an unmarked model of the same architecture.
     config = loaded.config
@@ -113,7 +112,7 @@ def _save_converted(model: Any, tokenizer: Any, target: Path) -> None:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         if not (target / "config.json").exists():  # else another process finished first
-            warnings.warn(f"could not cache the converted model in {target} ({e}); the next start converts again")
+            warnings.warn(f"could not cache the converted model in {target} ({e}); the next start converts again", stacklevel=2)
 
 
 def _load_pretrained(torch: Any, transformers: Any, model: str, tokenizer: str | None) -> tuple[Any, Any]:
@@ -193,12 +192,15 @@ class TransformersRunner:
         if sampling.temperature > 0:
             # Unset options are off (top_k=0: all tokens), whatever the model's defaults say.
             top_k = sampling.top_k if sampling.top_k and sampling.top_k > 0 else 0
-            mode = dict(
-                do_sample=True, temperature=sampling.temperature, top_p=sampling.top_p, top_k=top_k,
-                min_p=sampling.min_p or None,
-            )
+            mode = {
+                "do_sample": True,
+                "temperature": sampling.temperature,
+                "top_p": sampling.top_p,
+                "top_k": top_k,
+                "min_p": sampling.min_p or None,
+            }
         else:
-            mode = dict(do_sample=False, temperature=None, top_p=None, top_k=None)
+            mode = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         if sampling.repetition_penalty not in (None, 1.0):
             mode["repetition_penalty"] = sampling.repetition_penalty
         with torch.inference_mode(), torch.random.fork_rng(devices=[]):

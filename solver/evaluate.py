@@ -24,9 +24,9 @@ from prompts import Templates
 from runners import make_runner
 from runners.base import Runner
 from runners.config import RunnerConfig
-from sandbox import Job, Sandbox
+from sandbox import Job, Sandbox, Semantics, job_for
 from solver.grades import Grade, Grades, ungraded
-from solver.grading import SandboxConfig, job_for
+from solver.grading import SandboxConfig
 from solver.rsa import Candidate, CandidateKey, ProblemRun, RoundStats, Solver
 from solver.rundir import Round, RunDir, affects_results, write_atomic
 from solver.runs import PROBLEMS, RESUME_NEUTRAL, EvalConfig, grades_by_candidate, problem_meta, run_config
@@ -51,7 +51,7 @@ class Grader:
         feedback: bool,
         saved: Sequence[Round] = (),
         on_graded: Callable[[GradedRound], None] = lambda g: None,
-        semantics: str | None = None,
+        semantics: Semantics = "lcb",
     ):
         self.sandbox = sandbox
         self.on_graded = on_graded
@@ -105,7 +105,7 @@ class Grader:
             self._done[round_index].set()
 
     def _job(self, problem: Problem, code: str, tests, mode: str) -> Job:
-        return job_for(problem, code, tests, mode, self.semantics)
+        return job_for(problem, code, tests, mode, semantics=self.semantics)
 
     def _grade(self, candidates: Sequence[Candidate]) -> list[Grade]:
         jobs: list[Job] = []
@@ -175,7 +175,7 @@ def evaluate(
     rundir: RunDir,
     on_generated: Callable[[RoundStats], None] = lambda s: None,
     on_graded: Callable[[GradedRound], None] = lambda g: None,
-    semantics: str | None = None,
+    semantics: Semantics = "lcb",
     templates: Templates | None = None,
 ) -> None:
     """Generate and grade every round of `config` into `rundir` (opened with run_config),

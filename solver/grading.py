@@ -1,19 +1,14 @@
 """The sandbox options every grading command shares (`--sandbox --timeout --memory-mb
---workers --image --semantics`), as one config whose field descriptions are the help text,
-and the one way the solver turns a program into a sandbox job."""
+--workers --image --semantics`), as one config whose field descriptions are the help text."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from problems import Problem, TestCase
-from sandbox import DEFAULT_IMAGE, MIN_MEMORY_MB, Job, Limits, Mode, Sandbox, Semantics, make_sandbox
-from sandbox import job_for as _sandbox_job_for
+from sandbox import DEFAULT_IMAGE, MIN_MEMORY_MB, Limits, Sandbox, Semantics, make_sandbox
 
 SandboxKind = Literal["docker", "local", "auto"]
 _DEFAULT_LIMITS = Limits()
@@ -54,15 +49,3 @@ class SandboxConfig(BaseModel):
 
     def open(self) -> Sandbox:
         return make_sandbox(self.kind, self.limits, image=self.image, workers=self.workers)
-
-
-def job_for(
-    problem: Problem, code: str, tests: Sequence[TestCase] | None = None, mode: Mode = "first_failure", semantics: str | None = None
-) -> Job:
-    """sandbox.job_for, passing the semantics where this sandbox takes them."""
-    if semantics is not None and _TAKES_SEMANTICS:
-        return _sandbox_job_for(problem, code, tests, mode, semantics=semantics)  # type: ignore[call-arg]
-    return _sandbox_job_for(problem, code, tests, mode)
-
-
-_TAKES_SEMANTICS = "semantics" in inspect.signature(_sandbox_job_for).parameters

@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from problems import InputFileError, Problem, UsageError
-from sandbox import ProgramResult, Sandbox, Verdict
-from solver.grading import job_for
+from sandbox import ProgramResult, Sandbox, Semantics, Verdict, job_for
 
 Mode = str  # "first_failure" | "all"
 ProgramKey = tuple[str, int]  # (question id, index)
@@ -148,7 +147,7 @@ def grade_programs(
     sandbox: Sandbox,
     write: Callable[[dict], None],
     mode: Mode = "first_failure",
-    semantics: str | None = None,
+    semantics: Semantics = "lcb",
     on_progress: Callable[[int], None] = lambda graded: None,
 ) -> list[dict]:
     """Grade `programs`, calling `write` with each record in program order as soon as it and

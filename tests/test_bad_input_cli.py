@@ -316,3 +316,23 @@ def test_report_and_dataset_out_naming_a_file(monkeypatch, capsys, tmp_path, scr
     ):
         assert "is a file, not a folder" in usage_error(monkeypatch, capsys, *args)
     assert taken.read_text() == "mine\n"
+
+
+@pytest.mark.slow
+def test_an_interrupted_eval_says_how_to_go_on_without_sandbox_warnings(tmp_path):
+    script = tmp_path / "slow.json"
+    script.write_text(json.dumps(["Wait.\n```python\nimport time\ntime.sleep(0.5)\nprint('T')\n```"]))
+    out = tmp_path / "run"
+    args = [*RSA_CODE, *eval_args(script, out)[:-2], "-n", "8", "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(out.glob("round-000.jsonl")):
+        time.sleep(0.05)
+    time.sleep(0.5)  # grading under way
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert f"interrupted: run the same command again to resume from {out}" in " ".join(err.split())
+    assert "sandbox failure" not in err and "Traceback" not in err
+    finished = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0 and "resuming" in finished.stderr, finished.stderr

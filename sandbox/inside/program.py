@@ -33,6 +33,8 @@ import sys
 import threading
 import traceback
 import unittest.mock
+from collections.abc import Callable
+from typing import Any, TypedDict
 
 HEADER_ROOM = 64 * 1024  # a header line at most; the body's cap is the output limit
 DETAIL_CHARS = 1200
@@ -42,6 +44,42 @@ PROGRAM_FILE = "<program>"
 PROGRAM_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 MAX_DEPTH = 200  # nesting of a functional result
 DEFAULT_RECURSION_LIMIT, DEFAULT_INT_MAX_STR_DIGITS = 1000, 4300  # a fresh interpreter's, as a judge runs it
+
+
+class JobLimits(TypedDict):
+    test_seconds: float
+    memory_mb: int
+    output_bytes: int
+    pids: int
+    scratch_mb: int
+    program_seconds: float
+
+
+class JobSpec(TypedDict):
+    """A job as the host sends it (sandbox/protocol.py: job_line). No expected output."""
+
+    id: int
+    code: str
+    kind: str  # stdin | functional
+    func_name: str | None
+    mode: str  # first_failure | all
+    semantics: str  # lcb | judge
+    inputs: list[str]
+    limits: JobLimits
+
+
+class Setup(TypedDict):
+    """What the supervisor hands a program process it forks (Supervisor._setup)."""
+
+    libc: Any
+    job: JobSpec
+    limits: JobLimits
+    cpu_soft: int  # seconds: the first test's CPU limit (raised per test by the program side)
+    cpu_hard: int  # seconds: the whole program's, a SIGKILL
+    nproc: int | None  # RLIMIT_NPROC, local only
+    address_space: bool  # RLIMIT_AS at memory_mb (local; a container's cgroup bounds memory)
+    scratch: str
+    isolate: Callable[[Setup], None] | None  # the local backend's namespaces and user
 
 
 class OutputLimit(BaseException):
@@ -125,7 +163,7 @@ def _set_limit(which: int, soft: int, hard: int) -> None:
     resource.setrlimit(which, (min(soft, hard), hard))
 
 
-def enter_limits(setup: dict, keep: tuple[int, ...]) -> None:
+def enter_limits(setup: Setup, keep: tuple[int, ...]) -> None:
     """Everything a program process needs before the program runs: its own process group,
     no descriptor of the supervisor's but `keep`, the limits, a clean environment, the local
     backend's isolation. Raises on failure (the supervisor reports a sandbox failure)."""
@@ -335,7 +373,7 @@ class LcbStreams:
 # ---------------------------------------------------------------- the program process
 
 
-def serve_tests(setup: dict, sock, compiled, code: str) -> None:
+def serve_tests(setup: Setup, sock, compiled, code: str) -> None:
     """A program process that runs the module once, then tests in order as the supervisor
     sends them (lcb semantics, and functional problems in judge semantics). Messages from
     the supervisor: (b"M", [result]) run the module; (b"T<i>", [input, result]) run test i.
@@ -368,7 +406,7 @@ def serve_tests(setup: dict, sock, compiled, code: str) -> None:
         sock.sendmsg([message])
 
 
-def run_test(job: dict, target, text: str, result_fd: int, cap: int, streams: LcbStreams, namespace: dict, code: str) -> None:
+def run_test(job: JobSpec, target, text: str, result_fd: int, cap: int, streams: LcbStreams, namespace: dict, code: str) -> None:
     try:
         if job["kind"] == "stdin":
             out = streams.run(target, text, cap)
@@ -393,7 +431,7 @@ class NoEntryPoint(Exception):
     pass
 
 
-def entry_point(job: dict, namespace: dict, code: str):
+def entry_point(job: JobSpec, namespace: dict, code: str):
     """What each test calls: wrapped_function (stdin), else, as LiveCodeBench decides on the
     text, Solution().<func_name> when the code says `class Solution`, or a function."""
     if job["kind"] == "stdin":
@@ -410,7 +448,7 @@ def entry_point(job: dict, namespace: dict, code: str):
     return target
 
 
-def run_as_script(setup: dict, compiled, result_fd: int) -> None:
+def run_as_script(setup: Setup, compiled, result_fd: int) -> None:
     """Judge semantics, stdin problems: one process per test, the program run as a script
     is (`__main__`, no wrapping, no prelude) on real descriptors: 0 the input, 1 a memory
     file the supervisor reads, 2 /dev/null. Exits as the interpreter would: 0, the

@@ -221,7 +221,7 @@ class Supervisor:
 
     # -- one job
 
-    def grade(self, job: dict) -> None:
+    def grade(self, job: program.JobSpec) -> None:
         self.job_id, self.stopped = job["id"], False
         try:
             compiled = compile_program(job["code"], job["kind"], job["semantics"])
@@ -250,7 +250,7 @@ class Supervisor:
             taints.append("System V IPC objects left")
         self.send({"done": {"job": job["id"], "tainted": "; ".join(taints) or None, "isolation": self.isolation}})
 
-    def _setup(self, job: dict) -> dict:
+    def _setup(self, job: program.JobSpec) -> program.Setup:
         """What a program process needs to enter its limits (see program.enter_limits)."""
         limits = job["limits"]
         return {
@@ -265,7 +265,7 @@ class Supervisor:
             "isolate": None if self.container else (lambda setup: self._enter_local_isolation(setup, limits)),
         }
 
-    def run_program_process(self, job: dict, compiled, start: int, deadline: float) -> tuple[int, bool, str | None]:
+    def run_program_process(self, job: program.JobSpec, compiled, start: int, deadline: float) -> tuple[int, bool, str | None]:
         """Fork a program process for the tests from `start`: the module, then each test's
         input handed over as the last ends. Returns (the next test to run, whether to stop,
         why the sandbox may be tainted)."""
@@ -312,7 +312,7 @@ class Supervisor:
         finally:
             channel.close()
 
-    def run_script(self, job: dict, compiled, index: int, deadline: float) -> tuple[bool, str | None]:
+    def run_script(self, job: program.JobSpec, compiled, index: int, deadline: float) -> tuple[bool, str | None]:
         """Judge semantics, stdin: test `index` in a fresh process running the program as a
         script. Returns (whether to stop, why the sandbox may be tainted)."""
         limits = job["limits"]
@@ -458,7 +458,7 @@ class Supervisor:
         except ValueError:
             return {"network": False, "ipc": False, "tmp": False}
 
-    def _enter_local_isolation(self, setup: dict, limits: dict) -> None:
+    def _enter_local_isolation(self, setup: program.Setup, limits: program.JobLimits) -> None:
         """Local backend only, in the program process: the namespaces the probe found
         (private network, IPC objects and temporary directories, gone with the process);
         no setuid gains; when the supervisor is root, a user of its own (so RLIMIT_NPROC

@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 
 from problems import Problem, TestCase
-from sandbox import DEFAULT_IMAGE, Verdict, make_sandbox
+from sandbox import DEFAULT_IMAGE, Verdict, job_for, make_sandbox
 from solver.app import sandbox_app
-from solver.grading import SandboxConfig, job_for
+from solver.grading import SandboxConfig
 from solver.options import sandbox_options
 
 out = Console(highlight=False, markup=False, soft_wrap=True)

@@ -29,13 +29,16 @@ def tiny_tokenizer_dir(tmp_path_factory) -> Path:
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
-    words = "def solve return print x for in range if else hi hello write a program reply to seed".split()
+    words = "def solve return print x for in range if else hi hello write a program reply to seed".split()  # noqa: SIM905
     specials = ["[UNK]", "<eos>", "<|system|>", "<|user|>", "<|assistant|>"]
     vocab = {token: i for i, token in enumerate(specials + words)}
     backend = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, unk_token="[UNK]", eos_token="<eos>", pad_token="<eos>",
+        tokenizer_object=backend,
+        unk_token="[UNK]",
+        eos_token="<eos>",
+        pad_token="<eos>",
         additional_special_tokens=specials[2:],
     )
     tokenizer.chat_template = (

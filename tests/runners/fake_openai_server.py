@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 
 def fake_prompt_tokens(messages: list[dict]) -> int:
@@ -93,9 +94,7 @@ class FakeOpenAIServer:
                 "id": "chatcmpl-fake",
                 "object": "chat.completion",
                 "model": body["model"],
-                "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": " ".join(words)}, "finish_reason": finish}
-                ],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": " ".join(words)}, "finish_reason": finish}],
                 "usage": {
                     "prompt_tokens": fake_prompt_tokens(body["messages"]),
                     "completion_tokens": len(words),

@@ -70,9 +70,8 @@ def test_transient_failures_are_retried_until_success():
 
 
 def test_retries_give_up_with_the_status():
-    with FakeOpenAIServer(failures=[503] * 10) as server:
-        with pytest.raises(RunnerError, match="HTTP 503: scripted failure 503"):
-            runner_for(server).generate([request("x")])
+    with FakeOpenAIServer(failures=[503] * 10) as server, pytest.raises(RunnerError, match="HTTP 503: scripted failure 503"):
+        runner_for(server).generate([request("x")])
     assert len(server.chat_bodies) == 4  # the first try and 3 retries
 
 
@@ -104,7 +103,9 @@ def test_counts_with_the_servers_tokenize_and_caches_them():
         assert runner.count_tokens(messages) == fake_prompt_tokens(list(messages)) + 1
     assert len(server.tokenize_bodies) == calls
     assert server.tokenize_bodies[-1] == {
-        "model": "fake-model", "messages": [dict(m) for m in messages], "add_generation_prompt": True,
+        "model": "fake-model",
+        "messages": [dict(m) for m in messages],
+        "add_generation_prompt": True,
     }
 
 
@@ -117,12 +118,11 @@ def test_without_tokenize_counts_are_a_byte_bound_with_a_warning():
 
 
 def test_without_tokenize_or_models_the_context_window_must_be_given():
-    with FakeOpenAIServer(tokenize=False, max_model_len=None) as server:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with pytest.raises(RunnerError, match=r"set max_model_len \(--max-model-len\)"):
-                runner_for(server)
-            assert runner_for(server, max_model_len=2048).context_window == 2048
+    with FakeOpenAIServer(tokenize=False, max_model_len=None) as server, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RunnerError, match=r"set max_model_len \(--max-model-len\)"):
+            runner_for(server)
+        assert runner_for(server, max_model_len=2048).context_window == 2048
 
 
 def test_a_local_tokenizer_counts_exactly_without_the_server(tiny_tokenizer_dir):
@@ -158,9 +158,12 @@ def test_optional_sampling_options_are_sent_only_when_set():
         options = Sampling(20, 1.0, 1.0, 3, top_k=20, min_p=0.05, presence_penalty=0.5, repetition_penalty=1.1)
         runner.generate([ChatRequest(({"role": "user", "content": "a"},), options), request("b")])
     with_options, without = sorted(server.chat_bodies, key=lambda body: body["messages"][0]["content"])
-    assert {k: with_options[k] for k in ("top_k", "min_p", "presence_penalty", "repetition_penalty")} == dict(
-        top_k=20, min_p=0.05, presence_penalty=0.5, repetition_penalty=1.1
-    )
+    assert {k: with_options[k] for k in ("top_k", "min_p", "presence_penalty", "repetition_penalty")} == {
+        "top_k": 20,
+        "min_p": 0.05,
+        "presence_penalty": 0.5,
+        "repetition_penalty": 1.1,
+    }
     assert not {"top_k", "min_p", "presence_penalty", "repetition_penalty"} & set(without)
 
 

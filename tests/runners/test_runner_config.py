@@ -48,7 +48,6 @@ def test_scripted_kind_needs_a_file():
 def test_without_vllm_the_default_is_transformers_with_a_one_line_notice(monkeypatch, capsys):
     import runners
     from runners import transformers_runner
-
     from runners.config import default_kind
 
     real_find_spec = importlib.util.find_spec

@@ -2,8 +2,7 @@
 
 import pytest
 
-from runners import ChatRequest, Runner, RunnerConfig, RunnerError, Sampling, make_runner
-from runners import transformers_runner
+from runners import ChatRequest, Runner, RunnerConfig, RunnerError, Sampling, make_runner, transformers_runner
 from runners.transformers_runner import embedded_gguf
 
 

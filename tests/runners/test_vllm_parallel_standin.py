@@ -25,15 +25,26 @@ def requests(n: int, max_tokens: int = 40) -> list[ChatRequest]:
 
 def test_engine_gets_the_tensor_parallel_options(fake_vllm):
     config = RunnerConfig(
-        kind="vllm", model="Qwen/Qwen3-4B", tensor_parallel_size=4, dtype="bfloat16", seed=7,
-        gpu_memory_utilization=0.8, max_model_len=4096,
+        kind="vllm",
+        model="Qwen/Qwen3-4B",
+        tensor_parallel_size=4,
+        dtype="bfloat16",
+        seed=7,
+        gpu_memory_utilization=0.8,
+        max_model_len=4096,
     )
     runner = make_runner(config)
     assert isinstance(runner, Runner)
-    assert fake_vllm.LLM.instances[0].init_kwargs == dict(
-        model="Qwen/Qwen3-4B", tokenizer=None, tensor_parallel_size=4, dtype="bfloat16", seed=7,
-        gpu_memory_utilization=0.8, enable_prefix_caching=True, max_model_len=4096,
-    )
+    assert fake_vllm.LLM.instances[0].init_kwargs == {
+        "model": "Qwen/Qwen3-4B",
+        "tokenizer": None,
+        "tensor_parallel_size": 4,
+        "dtype": "bfloat16",
+        "seed": 7,
+        "gpu_memory_utilization": 0.8,
+        "enable_prefix_caching": True,
+        "max_model_len": 4096,
+    }
     assert (runner.model, runner.context_window) == ("Qwen/Qwen3-4B", 4096)
 
 
@@ -57,7 +68,7 @@ def test_data_parallel_replicas_split_the_batch(fake_vllm, tiny_tokenizer_dir, t
     record = tmp_path / "record.jsonl"
     monkeypatch.setenv("FAKE_VLLM_RECORD", str(record))
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "4,5,6,7")
-    fields = dict(kind="vllm", model="m", tokenizer=str(tiny_tokenizer_dir), tensor_parallel_size=2)
+    fields = {"kind": "vllm", "model": "m", "tokenizer": str(tiny_tokenizer_dir), "tensor_parallel_size": 2}
     batch = requests(10)
     single = make_runner(RunnerConfig(**fields))
     expected = single.generate(batch)

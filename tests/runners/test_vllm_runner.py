@@ -123,8 +123,15 @@ def test_a_seeded_request_gives_the_same_text_alone_and_in_a_batch(engine):
 @pytest.mark.vllm
 @pytest.mark.slow
 def test_sampling_options_reach_the_engine(engine):
-    request = chat("Write a Python function that adds two numbers.", max_tokens=16, seed=3,
-                   top_k=5, min_p=0.1, presence_penalty=0.5, repetition_penalty=1.2)
+    request = chat(
+        "Write a Python function that adds two numbers.",
+        max_tokens=16,
+        seed=3,
+        top_k=5,
+        min_p=0.1,
+        presence_penalty=0.5,
+        repetition_penalty=1.2,
+    )
     with engine_calls(engine) as calls:
         [completion] = engine.generate([request])
     [(_, [param], _)] = calls
@@ -139,10 +146,12 @@ def test_sampling_options_reach_the_engine(engine):
 @pytest.mark.slow
 def test_finish_reasons_and_completion_tokens(engine):
     tokenizer = engine._chat.tokenizer
-    stop, length = engine.generate([
-        chat("What is 2+2? Answer with one number.", max_tokens=64, temperature=0.0),
-        chat("Write a long story about a cat.", max_tokens=5),
-    ])
+    stop, length = engine.generate(
+        [
+            chat("What is 2+2? Answer with one number.", max_tokens=64, temperature=0.0),
+            chat("Write a long story about a cat.", max_tokens=5),
+        ]
+    )
     assert stop.finish_reason == "stop" and "4" in stop.text
     # The EOS counts as a completion token, and is not in the text.
     assert stop.completion_tokens == len(tokenizer.encode(stop.text, add_special_tokens=False)) + 1

@@ -34,10 +34,25 @@ class VLLMServer:
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log = log
         command = [
-            sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model,
-            "--host", "127.0.0.1", "--port", str(self.port), "--max-model-len", str(max_model_len),
-            "--enforce-eager", "--dtype", "float32", "--no-enable-chunked-prefill",
-            "--kv-cache-memory-bytes", str(1 << 30), "--seed", "0",
+            sys.executable,
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--model",
+            self.model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--max-model-len",
+            str(max_model_len),
+            "--enforce-eager",
+            "--dtype",
+            "float32",
+            "--no-enable-chunked-prefill",
+            "--kv-cache-memory-bytes",
+            str(1 << 30),
+            "--seed",
+            "0",
         ]
         with log.open("wb") as out:
             # A session of its own, so a kill reaches the engine processes it starts too.

