@@ -34,8 +34,7 @@ def main() -> None:
     problems = load_problems(args.paths, ProblemFilter(release=args.release))
     empty = [CandidateText("", "", "")] * args.k
     sizes = sorted(
-        (sum(len(m["content"].encode("utf-8")) for m in aggregation_messages(p, empty, templates=templates)), p.id)
-        for p in problems
+        (sum(len(m["content"].encode("utf-8")) for m in aggregation_messages(p, empty, templates=templates)), p.id) for p in problems
     )
     largest, which = sizes[-1]
     median = sizes[len(sizes) // 2][0]

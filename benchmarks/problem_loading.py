@@ -34,13 +34,16 @@ def main() -> None:
     for name in ("release_v1_public.jsonl", "leetcode_v1_hidden100.jsonl", "release_v1_full_tests_sample.jsonl"):
         path = LCB / name
         count = len(load_problems([path]))
-        seconds = median_of(5, lambda: load_problems([path]))
+        seconds = median_of(5, lambda path=path: load_problems([path]))
         size = path.stat().st_size / 2**20
         print(f"  {name:40s} {count:4d} problems  {size:6.1f} MiB  {seconds * 1000:7.1f} ms  {size / seconds:6.1f} MiB/s")
 
     # A hidden-test field the size of a large official one: the real hidden tests, repeated.
-    tests = [t for line in (LCB / "leetcode_v1_hidden100.jsonl").read_text().splitlines()
-             for t in json.loads(json.loads(line)["private_test_cases"])]
+    tests = [
+        t
+        for line in (LCB / "leetcode_v1_hidden100.jsonl").read_text().splitlines()
+        for t in json.loads(json.loads(line)["private_test_cases"])
+    ]
     text = json.dumps(tests * 8)
     field = base64.b64encode(zlib.compress(pickle.dumps(text))).decode()
     print(f"decoding one compressed field: {len(field) / 2**20:.1f} MiB base64 -> {len(text) / 2**20:.1f} MiB JSON (median of 5)")

@@ -41,8 +41,11 @@ PROGRAMS = Path(__file__).with_name("programs")
 
 def completions(rollouts: int) -> tuple[list[str], list[str], list[float]]:
     problems = {p.id: p for p in load_problems([DATA])}
-    ids = sorted(p.stem for p in PROGRAMS.glob("*.py") if not p.stem.endswith("_wrong") and p.stem in problems
-                 and (PROGRAMS / f"{p.stem}_wrong.py").exists())
+    ids = sorted(
+        p.stem
+        for p in PROGRAMS.glob("*.py")
+        if not p.stem.endswith("_wrong") and p.stem in problems and (PROGRAMS / f"{p.stem}_wrong.py").exists()
+    )
     texts, truths, expected = [], [], []
     for pid in ids:
         truth = reward.encode_ground_truth(problems[pid])
@@ -86,9 +89,11 @@ def main() -> int:
         warm = reward.compute_score("d", texts[0], truths[0], kind)  # starts the workers
         startup = time.perf_counter() - started
     right = sum(e == 1.0 for e in expected)
-    print(f"{len(texts)} completions ({right} right, {len(texts) - right} wrong or without a program) of "
-          f"{len(set(truths))} problems, 100+ tests each; sandbox {args.sandbox} with {box.workers} workers, "
-          f"{os.cpu_count()} cores; reward {args.reward_kind}; sandbox start {startup:.1f} s")
+    print(
+        f"{len(texts)} completions ({right} right, {len(texts) - right} wrong or without a program) of "
+        f"{len(set(truths))} problems, 100+ tests each; sandbox {args.sandbox} with {box.workers} workers, "
+        f"{os.cpu_count()} cores; reward {args.reward_kind}; sandbox start {startup:.1f} s"
+    )
     ok = warm["score"] == expected[0]
 
     results = []

@@ -73,8 +73,10 @@ def main() -> None:
     args = parser.parse_args()
     config = RSAConfig(n=args.n, k=args.k, t=args.t, max_tokens=1024)
     problem_list = problems(args.problems)
-    print(f"{args.problems} problems x N={args.n} x K={args.k}, rounds 0..{args.t}; "
-          f"model time simulated as {PER_COMPLETION * 1000:.0f} ms per completion")
+    print(
+        f"{args.problems} problems x N={args.n} x K={args.k}, rounds 0..{args.t}; "
+        f"model time simulated as {PER_COMPLETION * 1000:.0f} ms per completion"
+    )
     print(f"{'setting':<22}{'round':>6}{'completions':>13}{'orchestration s':>17}{'model s (sim.)':>16}{'share':>8}")
     for label, keep in (("in memory", False), ("with run directory", True)):
         with tempfile.TemporaryDirectory() as tmp:

@@ -109,9 +109,7 @@ def decode_private_tests(text: str, max_bytes: int | None = None) -> str:
     try:
         for opcode, _arg, pos in pickletools.genops(data):
             if opcode.name not in _STR_PICKLE_OPCODES:
-                raise ValueError(
-                    f"pickle opcode {opcode.name} at byte {pos} refused: the field may only hold a pickled str"
-                )
+                raise ValueError(f"pickle opcode {opcode.name} at byte {pos} refused: the field may only hold a pickled str")
         if pos != len(data) - 1:
             raise ValueError("data after the end of the pickle")
         value = _RefuseGlobals(io.BytesIO(data)).load()
@@ -204,9 +202,7 @@ def _hidden_tests(
     return _tests(decoded, "private_test_cases", kind, error)
 
 
-def _tests(
-    text: str, field: str, kind: Kind | None, error: Callable[[str, str], InputFileError]
-) -> tuple[list[TestCase], Kind | None]:
+def _tests(text: str, field: str, kind: Kind | None, error: Callable[[str, str], InputFileError]) -> tuple[list[TestCase], Kind | None]:
     """The tests of a JSON list of {input, output, testtype}; all must share one testtype
     (and `kind`, when given)."""
     try:
@@ -231,9 +227,7 @@ def _tests(
         if kind is None:
             kind = testtype
         elif testtype != kind:
-            raise error(
-                f"{where}.testtype", f"is {testtype!r} but the problem's other tests are {kind!r}; all must agree"
-            )
+            raise error(f"{where}.testtype", f"is {testtype!r} but the problem's other tests are {kind!r}; all must agree")
         if kind == "functional":
             _check_functional(item, where, error)
         tests.append(TestCase(input=item["input"], output=item["output"]))

@@ -134,9 +134,7 @@ def _directory_files(directory: Path) -> list[Path]:
     entries = sorted(f for f in directory.iterdir() if f.is_file() and not f.name.startswith("."))
     lcb = [directory / name for name in LCB_FILE_NAMES if (directory / name).is_file()]
     other_jsonl = [f for f in entries if f.suffix.lower() == ".jsonl" and f.name not in LCB_FILE_NAMES]
-    problem_files = [
-        f for f in entries if f.suffix.lower() in PROBLEM_FILE_SUFFIXES and f.name.lower() != "readme.md"
-    ]
+    problem_files = [f for f in entries if f.suffix.lower() in PROBLEM_FILE_SUFFIXES and f.name.lower() != "readme.md"]
     return lcb + other_jsonl + problem_files
 
 
@@ -155,8 +153,7 @@ def _release(paths: Sequence[str | Path], release: str) -> list[tuple[Path, str]
         if not found:
             raise InputFileError(
                 p,
-                f"--release {release} picks LiveCodeBench files by name ({', '.join(LCB_FILE_NAMES)}); "
-                "this path is not one and holds none",
+                f"--release {release} picks LiveCodeBench files by name ({', '.join(LCB_FILE_NAMES)}); this path is not one and holds none",
             )
         for f in found:
             if f.name in by_name and by_name[f.name].resolve() != f.resolve():
@@ -165,9 +162,7 @@ def _release(paths: Sequence[str | Path], release: str) -> list[tuple[Path, str]
     wanted = release_files(release)
     for name in wanted:
         if name not in by_name:
-            raise InputFileError(
-                name, f"--release {release} needs {', '.join(wanted)}; {name} is not in {', '.join(map(str, paths))}"
-            )
+            raise InputFileError(name, f"--release {release} needs {', '.join(wanted)}; {name} is not in {', '.join(map(str, paths))}")
     return [(by_name[name], name) for name in wanted]
 
 

@@ -219,8 +219,7 @@ def _functional_test(test: _FileTest, loc: Loc, error: Any) -> _FileTest:
         except json.JSONDecodeError as e:
             raise error(
                 (*loc, "input"),
-                f"line {n} is not a JSON value ({e.msg}): a functional test's input is one JSON value "
-                "per line, the arguments in order",
+                f"line {n} is not a JSON value ({e.msg}): a functional test's input is one JSON value per line, the arguments in order",
             ) from None
     try:
         json.loads(output)
@@ -338,9 +337,7 @@ _REMOVED_TAGS = ("hidden-input", "hidden-output", "python")
 def _read_markdown(text: str, path: Path) -> tuple[dict[str, Any], dict[Loc, int]]:
     rows = text.split("\n")
     if rows[0].rstrip() != "---":
-        raise InputFileError(
-            path, "a Markdown problem starts with YAML front matter: a line '---', keys such as kind, then '---'", line=1
-        )
+        raise InputFileError(path, "a Markdown problem starts with YAML front matter: a line '---', keys such as kind, then '---'", line=1)
     end = next((i for i in range(1, len(rows)) if rows[i].rstrip() in ("---", "...")), None)
     if end is None:
         raise InputFileError(path, "the front matter opened here is never closed with '---'", line=1)
@@ -363,7 +360,7 @@ def _read_markdown(text: str, path: Path) -> tuple[dict[str, Any], dict[Loc, int
             i += 1
             continue
         marker, tag = fence[1], fence[2]
-        closing = re.compile(re.escape(marker[0]) + "{%d,}[ \t]*" % len(marker))
+        closing = re.compile(re.escape(marker[0]) + f"{{{len(marker)},}}[ \t]*")
         close = next((j for j in range(i + 1, len(rows)) if closing.fullmatch(rows[j])), None)
         if close is None:
             raise InputFileError(path, f"the code block opened here is never closed with {marker}", line=i + 1)

@@ -21,8 +21,9 @@ Every function takes `templates` (prompts.template_set.Templates; the defaults i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Literal, Sequence
+from typing import Literal
 
 from problems import Problem
 from prompts.template_set import Templates, default_templates
@@ -89,12 +90,10 @@ def trim_middle(text: str, cap: int) -> str:
         return ""
     head = cap // 2
     tail = cap - head
-    return f"{text[:head]}\n[... {len(text) - cap} characters trimmed ...]\n{text[len(text) - tail:] if tail else ''}"
+    return f"{text[:head]}\n[... {len(text) - cap} characters trimmed ...]\n{text[len(text) - tail :] if tail else ''}"
 
 
-def _render_candidate(
-    number: int, c: CandidateText, reasoning_cap: int | None, code_cap: int | None, t: Templates
-) -> str:
+def _render_candidate(number: int, c: CandidateText, reasoning_cap: int | None, code_cap: int | None, t: Templates) -> str:
     if reasoning_cap is None:
         body = c.text.strip()
     else:
@@ -169,9 +168,7 @@ def build_generation(problem: Problem, budget: Budget, templates: Templates | No
     return Prompt(messages)
 
 
-def build_aggregation(
-    problem: Problem, candidates: Sequence[CandidateText], budget: Budget, templates: Templates | None = None
-) -> Prompt:
+def build_aggregation(problem: Problem, candidates: Sequence[CandidateText], budget: Budget, templates: Templates | None = None) -> Prompt:
     t = templates or default_templates()
     messages = aggregation_messages(problem, candidates, templates=t)
     if budget.fits(messages):

@@ -15,26 +15,28 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 from problems import InputFileError, UsageError
 
 # name -> (required placeholders, optional placeholders)
-PLACEHOLDERS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = MappingProxyType({
-    "system": ((), ()),
-    "generate": (("statement", "format"), ()),
-    "aggregate": (("statement", "candidates", "format"), ("k",)),
-    "candidate": (("text",), ("number",)),
-    "candidate_feedback": (("text", "feedback"), ("number",)),
-    "format_stdin": ((), ()),
-    "format_functional": (("starter_code",), ()),
-    "format_function": (("func_name",), ()),
-})
+PLACEHOLDERS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = MappingProxyType(
+    {
+        "system": ((), ()),
+        "generate": (("statement", "format"), ()),
+        "aggregate": (("statement", "candidates", "format"), ("k",)),
+        "candidate": (("text",), ("number",)),
+        "candidate_feedback": (("text", "feedback"), ("number",)),
+        "format_stdin": ((), ()),
+        "format_functional": (("starter_code",), ()),
+        "format_function": (("func_name",), ()),
+    }
+)
 SUFFIX = ".txt"
 
 _BRACES = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
@@ -60,8 +62,7 @@ def check_template(name: str, text: str, path: str | Path) -> None:
     missing = [p for p in required if p not in seen]
     if missing:
         raise InputFileError(
-            path, f"missing placeholder {{{missing[0]}}} (the {name} template needs: "
-            + ", ".join(f"{{{p}}}" for p in required) + ")"
+            path, f"missing placeholder {{{missing[0]}}} (the {name} template needs: " + ", ".join(f"{{{p}}}" for p in required) + ")"
         )
 
 

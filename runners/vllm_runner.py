@@ -47,6 +47,8 @@ CPU_KV_CACHE_GIB = 2.0  # about 46,000 tokens of the embedded model's float32 KV
 
 
 def _import_vllm() -> Any:
+    # vLLM logs to stdout by default; stdout is the command's output (the program, --json).
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
     try:
         import vllm
     except ImportError as e:
@@ -108,6 +110,7 @@ def _stop_engine(llm: Any) -> None:
     core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
     if core is not None and hasattr(core, "shutdown"):
         core.shutdown()
+    multiprocessing.active_children()  # reaps the engine's exited processes (else zombies until exit)
 
 
 Raw = tuple[str, int, int, str]  # text, prompt tokens, completion tokens, finish reason: pickles cheaply

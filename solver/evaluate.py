@@ -21,11 +21,11 @@ from pathlib import Path
 
 from problems import Problem, ProblemFilter, UsageError, load_problems
 from prompts import Templates
-from runners import make_runner
 from runners.base import Runner
 from runners.config import RunnerConfig
+from runners.ray_pool import RayConfig, runner_for
 from sandbox import Job, Sandbox, Semantics, job_for
-from solver.grades import Grade, Grades, ungraded
+from solver.grades import Grade, Grades, public_feedback, ungraded
 from solver.grading import SandboxConfig
 from solver.rsa import Candidate, CandidateKey, ProblemRun, RoundStats, Solver
 from solver.rundir import Round, RunDir, affects_results, write_atomic
@@ -157,16 +157,6 @@ def missing_grades(rounds: Sequence[Round]) -> dict[int, list[Candidate]]:
     return {saved.index: todo for saved in rounds if (todo := ungraded(saved.candidates, grades))}
 
 
-def public_feedback(grades: Grades) -> Callable[[Candidate], str]:
-    """For --feedback-in-prompt: a one-line public-test summary of a graded candidate."""
-
-    def summary(c: Candidate) -> str:
-        g = grades.get(c.key)
-        return "not run (no program)" if g is None or g.verdict is None else g.public.summary()
-
-    return summary
-
-
 def evaluate(
     problems: Sequence[Problem],
     runner: Runner,
@@ -224,6 +214,7 @@ class EvalJob:
     filters: ProblemFilter = ProblemFilter()
     shard: tuple[int, int] | None = None  # (i, n): every n-th problem from the i-th
     templates: Templates | None = None  # the prompt templates (None: the defaults)
+    ray: RayConfig | None = None  # generate and grade on this Ray cluster (None: on this machine)
 
 
 def prepare(job: EvalJob) -> tuple[list[Problem], RunDir, bool]:
@@ -263,14 +254,17 @@ def run_evaluation(
     sandbox of the caller's (which the caller closes), else one made from job.sandbox."""
     problems, rundir, _ = prepared or prepare(job)
     own = sandbox is None
-    box = job.sandbox.open() if sandbox is None else sandbox
     try:
-        backend = make_runner(job.runner)
+        box = job.sandbox.open(job.ray) if sandbox is None else sandbox
         try:
-            evaluate(problems, backend, box, job.config, rundir, on_generated, on_graded, job.sandbox.semantics, job.templates)
+            backend = runner_for(job.runner, job.ray)
+            try:
+                evaluate(problems, backend, box, job.config, rundir, on_generated, on_graded, job.sandbox.semantics, job.templates)
+            finally:
+                backend.close()
         finally:
-            backend.close()
+            if own:
+                box.close()
     finally:
-        if own:
-            box.close()
+        rundir.release()
     return rundir

@@ -79,8 +79,11 @@ def _blocks(text: str) -> list[tuple[str, int, int, int, int]]:
         opening = fences[i]
         marker, tag = opening.group(1), opening.group(2).lower()
         close = next(
-            (j for j in range(i + 1, len(fences)) if fences[j].group(1)[0] == marker[0]
-             and len(fences[j].group(1)) >= len(marker) and not fences[j].group(2)),
+            (
+                j
+                for j in range(i + 1, len(fences))
+                if fences[j].group(1)[0] == marker[0] and len(fences[j].group(1)) >= len(marker) and not fences[j].group(2)
+            ),
             None,
         )
         code_start = min(opening.end() + 1, len(text))

@@ -19,7 +19,7 @@ how many there were, and a resumed run grades it again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sandbox import ProgramResult, Verdict
@@ -232,6 +232,17 @@ def settled_correct(grades: Grades, candidate: Candidate) -> bool | None:
     or an infra error): a training label must not guess."""
     grade = grades.get(candidate.key)
     return None if grade is None or grade.infra_error else grade.correct
+
+
+def public_feedback(grades: Grades) -> Callable[[Candidate], str]:
+    """For --feedback-in-prompt: a candidate's public-test results in one line, as the
+    aggregator is shown them (and a dataset's prompt replays them)."""
+
+    def summary(c: Candidate) -> str:
+        g = grades.get(c.key)
+        return "not run (no program)" if g is None or g.verdict is None else g.public.summary()
+
+    return summary
 
 
 def ungraded(candidates: Sequence[Candidate], grades: Grades) -> list[Candidate]:

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runners.ray_pool import RayConfig, connect
 from sandbox import DEFAULT_IMAGE, MIN_MEMORY_MB, Limits, Sandbox, Semantics, make_sandbox
 
 SandboxKind = Literal["docker", "local", "auto"]
@@ -47,5 +48,11 @@ class SandboxConfig(BaseModel):
         """What does not (a resumed run may change it)."""
         return {"sandbox": self.kind, "workers": self.workers, "image": self.image}
 
-    def open(self) -> Sandbox:
+    def open(self, ray: RayConfig | None = None) -> Sandbox:
+        """The sandbox on this machine or (with --ray) grading actors on the cluster's nodes."""
+        if ray is not None:
+            from sandbox.ray_pool import RaySandbox
+
+            connect(ray.address)
+            return RaySandbox(self.kind, self.limits, image=self.image, workers=self.workers, actors=ray.graders)
         return make_sandbox(self.kind, self.limits, image=self.image, workers=self.workers)

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from problems import Difficulty, Kind, ProblemFilter, UsageError, list_examples
 from prompts import load_templates
 from runners.config import RunnerConfig
+from runners.ray_pool import RayConfig, check_address, import_ray
 from solver.grading import SandboxConfig
 from solver.rsa import Method, RSAConfig
 from solver.runs import EvalConfig
@@ -400,3 +401,27 @@ class EvalChoice:
         if self.ks[-1] > config.rsa.n:
             raise UsageError(f"--pass-k {self.ks[-1]} exceeds the population N={config.rsa.n}")
         return config
+
+
+_RAY = "Ray"
+_RAY_FLAGS = {"address": "--ray", "actors": "--ray-actors", "graders": "--ray-graders"}
+
+
+def ray_options(grading: bool = True) -> Callable[[Callable], Callable]:
+    """`--ray ADDRESS` (and `--ray-actors`, with `grading` `--ray-graders`): generation, and
+    grading, on a Ray cluster (docs/ray.md). The command receives `ray: RayConfig | None`."""
+    fields = ("address", "actors", "graders") if grading else ("address", "actors")
+    params = [_field_option(RayConfig, name, _RAY, flags=(_RAY_FLAGS[name],), param=f"ray_{name}", default=None) for name in fields]
+
+    def build(values: dict) -> dict:
+        given = {name.removeprefix("ray_"): value for name, value in values.items()}
+        if given["address"] is None:
+            extra = next((name for name, value in given.items() if value is not None), None)
+            if extra is not None:
+                raise UsageError(f"{_RAY_FLAGS[extra]}: needs --ray ADDRESS")
+            return {"ray": None}
+        import_ray()  # no Ray, or nothing at the address: one line now, before any run directory is made
+        check_address(given["address"])
+        return {"ray": validated(RayConfig, flags=_RAY_FLAGS, **given)}
+
+    return lambda command: _inject(command, params, ("ray",), build)

@@ -19,9 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from problems import InputFileError, Problem, UsageError
-from sandbox import ProgramResult, Sandbox, Semantics, Verdict, job_for
+from sandbox import Limits, Mode, ProgramResult, Sandbox, Semantics, Verdict, job_for
 
-Mode = str  # "first_failure" | "all"
 ProgramKey = tuple[str, int]  # (question id, index)
 
 
@@ -94,7 +93,13 @@ def read_programs(path: Path, problems: Mapping[str, Problem]) -> list[Program]:
     return programs
 
 
-def record(program: Program, result: ProgramResult) -> dict:
+def settings_of(mode: Mode, semantics: Semantics, limits: Limits) -> dict:
+    """What decides a verdict besides the program: every record carries it, so a resumed
+    grading never mixes verdicts made under other settings."""
+    return {"mode": mode, "semantics": semantics, "test_seconds": limits.test_seconds, "memory_mb": limits.memory_mb}
+
+
+def record(program: Program, result: ProgramResult, settings: dict | None = None) -> dict:
     return {
         "question_id": program.question_id,
         "index": program.index,
@@ -105,10 +110,11 @@ def record(program: Program, result: ProgramResult) -> dict:
         "total": result.total,
         "detail": result.detail,
         "tests": [{**asdict(t), "verdict": t.verdict.value} for t in result.tests],
+        "graded_with": settings,
     }
 
 
-def resumable(out: Path, programs: Sequence[Program]) -> dict[ProgramKey, dict]:
+def resumable(out: Path, programs: Sequence[Program], settings: dict | None = None) -> dict[ProgramKey, dict]:
     """The settled records an earlier (interrupted) grading left in `out`, by program; a
     torn last line is cut off. Infra errors are not settled: they are graded again."""
     if not out.exists():
@@ -134,6 +140,10 @@ def resumable(out: Path, programs: Sequence[Program]) -> dict[ProgramKey, dict]:
                 f"--resume: {out}:{number} is the verdict of another program ({key[0]} #{key[1]}); "
                 "these verdicts are of other programs: name another --out, or leave out --resume"
             )
+        if r.get("graded_with") != settings:
+            theirs = r.get("graded_with") or {}
+            differ = ", ".join(f"{k} {theirs.get(k)!r} here {v!r}" for k, v in (settings or {}).items() if theirs.get(k) != v)
+            raise UsageError(f"--resume: {out}:{number} was graded with other settings ({differ}); use the same options, or another --out")
         if verdict == Verdict.INFRA_ERROR.value:
             done.pop(key, None)
         else:
@@ -149,6 +159,7 @@ def grade_programs(
     mode: Mode = "first_failure",
     semantics: Semantics = "lcb",
     on_progress: Callable[[int], None] = lambda graded: None,
+    settings: dict | None = None,
 ) -> list[dict]:
     """Grade `programs`, calling `write` with each record in program order as soon as it and
     those before it are graded. On KeyboardInterrupt, the records of every program graded so
@@ -157,14 +168,15 @@ def grade_programs(
     pool = ThreadPoolExecutor(max_workers=2 * workers, thread_name_prefix="grade")  # the sandbox's queue never runs dry
 
     def grade_one(program: Program) -> ProgramResult:
-        return sandbox.run([job_for(problems[program.question_id], program.code, mode=mode, semantics=semantics)])[0]  # type: ignore[arg-type]
+        job = job_for(problems[program.question_id], program.code, mode=mode, semantics=semantics)
+        return sandbox.run([job])[0]
 
     futures: list[Future] = [pool.submit(grade_one, p) for p in programs]
     records: list[dict] = []
     written = 0
     try:
         for program, future in zip(programs, futures, strict=True):
-            records.append(record(program, future.result()))
+            records.append(record(program, future.result(), settings))
             write(records[-1])
             written += 1
             on_progress(written)
@@ -172,7 +184,7 @@ def grade_programs(
         pool.shutdown(wait=False, cancel_futures=True)
         for program, future in zip(programs[written:], futures[written:], strict=True):
             if future.done() and not future.cancelled() and future.exception() is None:
-                records.append(record(program, future.result()))
+                records.append(record(program, future.result(), settings))
                 write(records[-1])
         raise
     pool.shutdown(wait=True)

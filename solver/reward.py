@@ -55,9 +55,10 @@ import os
 import re
 import threading
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from problems import Problem, TestCase
 from sandbox import Limits, Verdict, job_for, make_sandbox
@@ -121,9 +122,14 @@ def encode_ground_truth(problem: Problem, tests: Sequence[TestCase] | None = Non
     if not chosen:
         raise ValueError(f"{problem.id}: no tests to grade a completion with")
     text = json.dumps(
-        {"format": GROUND_TRUTH_FORMAT, "kind": problem.kind, "func_name": problem.func_name,
-         "tests": [[t.input, t.output] for t in chosen]},
-        ensure_ascii=False, separators=(",", ":"),
+        {
+            "format": GROUND_TRUTH_FORMAT,
+            "kind": problem.kind,
+            "func_name": problem.func_name,
+            "tests": [[t.input, t.output] for t in chosen],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
     )
     raw = text.encode("utf-8")
     if len(raw) <= COMPRESS_ABOVE_BYTES:
@@ -144,7 +150,7 @@ def decode_ground_truth(text: Any) -> GroundTruth:
 def _decode(text: str) -> GroundTruth:
     if text.startswith(COMPRESSED_PREFIX):
         try:
-            packed = base64.b64decode(text[len(COMPRESSED_PREFIX):], validate=True)
+            packed = base64.b64decode(text[len(COMPRESSED_PREFIX) :], validate=True)
             inflater = zlib.decompressobj()
             raw = inflater.decompress(packed, MAX_GROUND_TRUTH_BYTES)
             if inflater.unconsumed_tail:
@@ -178,8 +184,15 @@ def _decode(text: str) -> GroundTruth:
             except ValueError:
                 raise GroundTruthError(f"ground truth: functional test {number} is not JSON lines") from None
         cases.append(TestCase(input=test[0], output=test[1]))
-    return GroundTruth(Problem(id="reward", statement="(graded by solver.reward)", kind=kind,
-                               func_name=func_name if kind == "functional" else None, hidden_tests=tuple(cases)))
+    return GroundTruth(
+        Problem(
+            id="reward",
+            statement="(graded by solver.reward)",
+            kind=kind,
+            func_name=func_name if kind == "functional" else None,
+            hidden_tests=tuple(cases),
+        )
+    )
 
 
 # --- the completion -----------------------------------------------------------------------
@@ -202,7 +215,7 @@ def program_of(solution: Any) -> str:
     text = completion_text(solution)
     if not text.strip() or len(text) > MAX_COMPLETION_CHARS:
         return ""
-    answer = text[text.rfind(THINK_CLOSE) + len(THINK_CLOSE):] if THINK_CLOSE in text else text
+    answer = text[text.rfind(THINK_CLOSE) + len(THINK_CLOSE) :] if THINK_CLOSE in text else text
     if not _FENCE_OPENING.search(answer) and answer.count("\n") >= MAX_UNFENCED_LINES:
         return ""
     try:
@@ -272,8 +285,7 @@ def _choice(name: str, kwargs: dict, extra_info: Any, default: str, allowed: tup
     return value
 
 
-def score_many(solutions: Sequence[Any], ground_truths: Sequence[Any], extra_infos: Sequence[Any] | None = None,
-               **kwargs) -> list[Score]:
+def score_many(solutions: Sequence[Any], ground_truths: Sequence[Any], extra_infos: Sequence[Any] | None = None, **kwargs) -> list[Score]:
     """Grade completions against their ground truths in one sandbox call."""
     if len(solutions) != len(ground_truths) or (extra_infos is not None and len(extra_infos) != len(solutions)):
         raise ValueError("solver.reward: solutions, ground truths and extra infos differ in length")
@@ -310,18 +322,27 @@ def score_many(solutions: Sequence[Any], ground_truths: Sequence[Any], extra_inf
     return [s for s in scores if s is not None]
 
 
-def compute_score(data_source: Any = None, solution_str: Any = None, ground_truth: Any = None,
-                  extra_info: Any = None, **kwargs) -> dict[str, float]:
+def compute_score(
+    data_source: Any = None, solution_str: Any = None, ground_truth: Any = None, extra_info: Any = None, **kwargs
+) -> dict[str, float]:
     """verl's custom reward for one completion (see the module's docstring)."""
     return score_many([solution_str], [ground_truth], [extra_info], **_own(kwargs))[0].as_dict()
 
 
-def compute_score_batch(data_sources: Sequence[Any] | None = None, solution_strs: Sequence[Any] = (),
-                        ground_truths: Sequence[Any] = (), extra_infos: Sequence[Any] | None = None,
-                        **kwargs) -> list[dict[str, float]]:
+def compute_score_batch(
+    data_sources: Sequence[Any] | None = None,
+    solution_strs: Sequence[Any] = (),
+    ground_truths: Sequence[Any] = (),
+    extra_infos: Sequence[Any] | None = None,
+    **kwargs,
+) -> list[dict[str, float]]:
     """verl's BatchRewardManager reward: every completion of the batch in one sandbox call."""
-    return [s.as_dict() for s in score_many(list(solution_strs), list(ground_truths),
-                                             list(extra_infos) if extra_infos is not None else None, **_own(kwargs))]
+    return [
+        s.as_dict()
+        for s in score_many(
+            list(solution_strs), list(ground_truths), list(extra_infos) if extra_infos is not None else None, **_own(kwargs)
+        )
+    ]
 
 
 _SANDBOX_KWARGS = {"sandbox": str, "workers": int, "test_seconds": float, "memory_mb": int}
@@ -349,7 +370,7 @@ def response_of(query: Any, prompt: Any) -> str:
     query, prompt = completion_text(query), completion_text(prompt)
     if not query.startswith(prompt):
         return ""
-    return _TRAILING_SPECIAL.sub("", query[len(prompt):])
+    return _TRAILING_SPECIAL.sub("", query[len(prompt) :])
 
 
 def reward_func(queries: Sequence[Any], prompts: Sequence[Any], labels: Sequence[Any], **kwargs) -> dict:
@@ -361,8 +382,10 @@ def reward_func(queries: Sequence[Any], prompts: Sequence[Any], labels: Sequence
     return {
         "rewards": values,
         "scores": values,
-        "extra_logs": {"all_passed": torch.tensor([float(s.verdict == Verdict.PASSED.value) for s in scores]),
-                       "infra_error": torch.tensor([float(s.verdict == Verdict.INFRA_ERROR.value) for s in scores])},
+        "extra_logs": {
+            "all_passed": torch.tensor([float(s.verdict == Verdict.PASSED.value) for s in scores]),
+            "infra_error": torch.tensor([float(s.verdict == Verdict.INFRA_ERROR.value) for s in scores]),
+        },
     }
 
 

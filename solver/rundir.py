@@ -139,6 +139,12 @@ class RunDir:
         write_atomic(config_file, json.dumps({**config, "hash": digest}, indent=2, sort_keys=True) + "\n")
         return False
 
+    def release(self) -> None:
+        """Let another process write the run (open() holds it until then, or until this process exits)."""
+        fd = _HELD.pop(self.path.resolve(), None)
+        if fd is not None:
+            os.close(fd)
+
     def config(self) -> dict[str, Any]:
         path = self.path / CONFIG
         if not path.is_file():

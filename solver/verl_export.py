@@ -31,8 +31,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from problems import Problem, UsageError, load_problems
 from solver.reward import encode_ground_truth
@@ -43,10 +43,21 @@ RL_FILE = {"verl": "rl.parquet", "openrlhf": "rl.jsonl"}
 MIX_SEED = 0  # the plain prompts drawn and the order of the rows: same runs, same file
 
 _EXTRA_INFO_FIELDS = (
-    ("index", "int64"), ("split", "string"), ("problem_id", "string"), ("prompt_kind", "string"),
-    ("round", "int64"), ("candidate_index", "int64"), ("parents", "list<int64>"), ("parents_correct", "list<bool>"),
-    ("recorded_reward", "float64"), ("semantics", "string"), ("tests", "string"), ("prompt_trimmed", "bool"),
-    ("source", "string"), ("difficulty", "string"), ("run", "string"),
+    ("index", "int64"),
+    ("split", "string"),
+    ("problem_id", "string"),
+    ("prompt_kind", "string"),
+    ("round", "int64"),
+    ("candidate_index", "int64"),
+    ("parents", "list<int64>"),
+    ("parents_correct", "list<bool>"),
+    ("recorded_reward", "float64"),
+    ("semantics", "string"),
+    ("tests", "string"),
+    ("prompt_trimmed", "bool"),
+    ("source", "string"),
+    ("difficulty", "string"),
+    ("run", "string"),
 )
 
 
@@ -55,15 +66,23 @@ def verl_schema():
     prompt have the same columns and types as any other)."""
     import pyarrow as pa
 
-    types = {"int64": pa.int64(), "string": pa.string(), "float64": pa.float64(), "bool": pa.bool_(),
-             "list<int64>": pa.list_(pa.int64()), "list<bool>": pa.list_(pa.bool_())}
-    return pa.schema([
-        ("data_source", pa.string()),
-        ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
-        ("ability", pa.string()),
-        ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
-        ("extra_info", pa.struct([(name, types[kind]) for name, kind in _EXTRA_INFO_FIELDS])),
-    ])
+    types = {
+        "int64": pa.int64(),
+        "string": pa.string(),
+        "float64": pa.float64(),
+        "bool": pa.bool_(),
+        "list<int64>": pa.list_(pa.int64()),
+        "list<bool>": pa.list_(pa.bool_()),
+    }
+    return pa.schema(
+        [
+            ("data_source", pa.string()),
+            ("prompt", pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))),
+            ("ability", pa.string()),
+            ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
+            ("extra_info", pa.struct([(name, types[kind]) for name, kind in _EXTRA_INFO_FIELDS])),
+        ]
+    )
 
 
 def run_semantics(config: dict) -> str:
@@ -92,13 +111,17 @@ def run_problems(run: RunData, paths: Sequence[str] | None = None) -> dict[str, 
         raise UsageError(f"{run.name}: loading the problems' tests: {e}{hint}") from None
     missing = [pid for pid in run.meta if pid not in loaded]
     if missing:
-        raise UsageError(f"{run.name}: {len(missing)} of its problems are not in {', '.join(given)} (e.g. {missing[0]}); "
-                         "give the files it was made from with --problems")
+        raise UsageError(
+            f"{run.name}: {len(missing)} of its problems are not in {', '.join(given)} (e.g. {missing[0]}); "
+            "give the files it was made from with --problems"
+        )
     chosen = [loaded[pid] for pid in run.meta]
     expected = run.config.get("problems", {}).get("digest")
     if expected and _digest(chosen) != expected:
-        raise UsageError(f"{run.name}: the problems in {', '.join(given)} differ from those the run was made from "
-                         "(statement, tests or metadata changed); give the original files with --problems")
+        raise UsageError(
+            f"{run.name}: the problems in {', '.join(given)} differ from those the run was made from "
+            "(statement, tests or metadata changed); give the original files with --problems"
+        )
     return {p.id: p for p in chosen}
 
 
@@ -108,8 +131,13 @@ def _row(messages, kind: str, problem: Problem, ground_truth: str, info: dict) -
         "prompt": [{"role": m["role"], "content": m["content"]} for m in messages],
         "ability": "code",
         "reward_model": {"style": "rule", "ground_truth": ground_truth},
-        "extra_info": {"prompt_kind": kind, "problem_id": problem.id, "source": problem.source,
-                       "difficulty": problem.difficulty or "unknown", **info},
+        "extra_info": {
+            "prompt_kind": kind,
+            "problem_id": problem.id,
+            "source": problem.source,
+            "difficulty": problem.difficulty or "unknown",
+            **info,
+        },
     }
 
 
@@ -119,8 +147,9 @@ def _plain_count(aggregation: int, problems: int, ratio: float) -> int:
     return round(aggregation * ratio / (1 - ratio))
 
 
-def rl_rows(run_dirs: Sequence[str | Path], examples: list[dict], plain_ratio: float,
-            problem_paths: Sequence[str] | None = None) -> tuple[list[dict], dict]:
+def rl_rows(
+    run_dirs: Sequence[str | Path], examples: list[dict], plain_ratio: float, problem_paths: Sequence[str] | None = None
+) -> tuple[list[dict], dict]:
     """(rows, facts for the card). `examples`: the aggregation examples `build` made from
     the same runs. All aggregation examples are kept (none when plain_ratio is 1) and plain
     prompts are added until they are `plain_ratio` of the rows: round-0 candidates drawn
@@ -145,10 +174,16 @@ def rl_rows(run_dirs: Sequence[str | Path], examples: list[dict], plain_ratio: f
             g = run.grades.get(c.key)
             if g is None or g.infra_error:
                 continue  # its recorded reward is unknown
-            by_problem.setdefault(c.problem_id, []).append({
-                "run": run.name, "problem_id": c.problem_id, "round": 0, "candidate_index": c.index,
-                "recorded_reward": 1.0 if g.correct else 0.0, "semantics": semantics,
-            })
+            by_problem.setdefault(c.problem_id, []).append(
+                {
+                    "run": run.name,
+                    "problem_id": c.problem_id,
+                    "round": 0,
+                    "candidate_index": c.index,
+                    "recorded_reward": 1.0 if g.correct else 0.0,
+                    "semantics": semantics,
+                }
+            )
         plain_pools += list(by_problem.values())
 
     aggregation = [] if plain_ratio >= 1 else examples
@@ -156,12 +191,25 @@ def rl_rows(run_dirs: Sequence[str | Path], examples: list[dict], plain_ratio: f
     for e in aggregation:
         key = (e["run"], e["problem_id"])
         problem = problems[key]
-        rows.append(_row(e["prompt"], "aggregation", problem, truths[key], {
-            "round": e["round"], "candidate_index": e["index"], "parents": list(e["parents"]),
-            "parents_correct": [bool(x) for x in e["candidates_correct"]], "recorded_reward": float(e["reward"]),
-            "tests": e["reward_tests"], "prompt_trimmed": bool(e["prompt_trimmed"]), "run": e["run"],
-            "semantics": semantics_of[e["run"]],
-        }))
+        rows.append(
+            _row(
+                e["prompt"],
+                "aggregation",
+                problem,
+                truths[key],
+                {
+                    "round": e["round"],
+                    "candidate_index": e["index"],
+                    "parents": list(e["parents"]),
+                    "parents_correct": [bool(x) for x in e["candidates_correct"]],
+                    "recorded_reward": float(e["reward"]),
+                    "tests": e["reward_tests"],
+                    "prompt_trimmed": bool(e["prompt_trimmed"]),
+                    "run": e["run"],
+                    "semantics": semantics_of[e["run"]],
+                },
+            )
+        )
 
     wanted = _plain_count(len(aggregation), len(plain_pools), plain_ratio) if plain_ratio > 0 else 0
     rng.shuffle(plain_pools)
@@ -177,11 +225,25 @@ def rl_rows(run_dirs: Sequence[str | Path], examples: list[dict], plain_ratio: f
         key = (d["run"], d["problem_id"])
         problem = problems[key]
         tests = "public+hidden" if problem.hidden_tests else "public"
-        rows.append(_row(sent_messages(problem, [], None, None, templates_of[d["run"]]), "generation", problem, truths[key], {
-            "round": 0, "candidate_index": d["candidate_index"], "parents": [], "parents_correct": [],
-            "recorded_reward": d["recorded_reward"], "tests": tests, "prompt_trimmed": False, "run": d["run"],
-            "semantics": d["semantics"],
-        }))
+        rows.append(
+            _row(
+                sent_messages(problem, [], None, None, templates_of[d["run"]]),
+                "generation",
+                problem,
+                truths[key],
+                {
+                    "round": 0,
+                    "candidate_index": d["candidate_index"],
+                    "parents": [],
+                    "parents_correct": [],
+                    "recorded_reward": d["recorded_reward"],
+                    "tests": tests,
+                    "prompt_trimmed": False,
+                    "run": d["run"],
+                    "semantics": d["semantics"],
+                },
+            )
+        )
     rng.shuffle(rows)
     for index, row in enumerate(rows):
         row["extra_info"] = {"index": index, "split": "train", **row["extra_info"]}
@@ -204,16 +266,22 @@ def write_rl(path: Path, rows: list[dict], fmt: str) -> Path:
         import pyarrow.parquet as pq
 
         schema = verl_schema()
-        ordered = [{name: {**row, "extra_info": {f: row["extra_info"][f] for f, _ in _EXTRA_INFO_FIELDS}}[name]
-                    for name in schema.names} for row in rows]
+        ordered = [
+            {name: {**row, "extra_info": {f: row["extra_info"][f] for f, _ in _EXTRA_INFO_FIELDS}}[name] for name in schema.names}
+            for row in rows
+        ]
         with pq.ParquetWriter(path, schema) as writer:  # no rows: a file with the schema and no row group
             if ordered:
                 writer.write_table(pa.Table.from_pylist(ordered, schema=schema))
         return path
     lines = []
     for row in rows:
-        record = {"prompt": row["prompt"], "label": row["reward_model"]["ground_truth"],
-                  "data_source": row["data_source"], "extra_info": row["extra_info"]}
+        record = {
+            "prompt": row["prompt"],
+            "label": row["reward_model"]["ground_truth"],
+            "data_source": row["data_source"],
+            "extra_info": row["extra_info"],
+        }
         lines.append(json.dumps(record, ensure_ascii=False) + "\n")
     path.write_text("".join(lines), encoding="utf-8")
     return path

@@ -36,7 +36,7 @@ def usage_error(monkeypatch, capsys, *args: str) -> str:
     code, _, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2, err
     lines = [line for line in err.splitlines() if line.strip()]
-    assert lines and lines[-1].startswith("error: ") or err.startswith("error: "), err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert "Traceback" not in err and "For further information" not in err
     return " ".join(err.split())
 
@@ -255,6 +255,16 @@ def test_grade_resume_on_the_verdicts_of_other_programs(monkeypatch, capsys, tmp
     assert "--resume:" in text and "other programs" in text
 
 
+def test_grade_resume_under_other_settings(monkeypatch, capsys, tmp_path, programs):
+    out = tmp_path / "v.jsonl"
+    code, _, err = run_cli(monkeypatch, capsys, *grade_args(programs, "--out", str(out), "--timeout", "2"))
+    assert code == 0, err
+    before = out.read_text()
+    text = usage_error(monkeypatch, capsys, *grade_args(programs, "--out", str(out), "--resume", "--timeout", "3"))
+    assert "--resume:" in text and "test_seconds 2.0 here 3.0" in text
+    assert out.read_text() == before
+
+
 SLOW = "import time\ntime.sleep(0.4)\nclass Solution:\n    def minimumSum(self, n, k):\n        return 0\n"
 
 
@@ -336,3 +346,16 @@ def test_an_interrupted_eval_says_how_to_go_on_without_sandbox_warnings(tmp_path
     assert "sandbox failure" not in err and "Traceback" not in err
     finished = subprocess.run(args, capture_output=True, text=True, timeout=300)
     assert finished.returncode == 0 and "resuming" in finished.stderr, finished.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["grade", "--problems", "x", "--programs", "y", "--workers", "abc"], "error: Invalid value for '--workers'"),
+        (["eval", "--data", "x"], "error: Missing option '--out'"),
+        (["nosuch"], "error: No such command 'nosuch'"),
+    ],
+)
+def test_the_parsers_own_errors_are_one_line_too(monkeypatch, capsys, args, message):
+    text = usage_error(monkeypatch, capsys, *args)
+    assert text.startswith(message) and "--help" in text

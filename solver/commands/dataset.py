@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Annotated
 
@@ -12,12 +13,13 @@ from rich.console import Console
 from problems import ProblemFilter, UsageError
 from prompts import Templates
 from runners import RunnerConfig
+from runners.ray_pool import RayConfig
 from solver.app import app
 from solver.commands.eval import evaluate_with_progress
 from solver.dataset import RL_FORMATS, DatasetOptions, build, write
 from solver.evaluate import EvalJob
 from solver.grading import SandboxConfig
-from solver.options import EvalChoice, eval_options, filter_options, generation_options, sandbox_options, validated
+from solver.options import EvalChoice, eval_options, filter_options, generation_options, ray_options, sandbox_options, validated
 from solver.paths import check_out_dir
 
 err = Console(stderr=True, highlight=False, markup=False)
@@ -29,6 +31,7 @@ RUN = "run"  # with --data, the evaluation's run directory inside OUT
 @filter_options
 @generation_options
 @sandbox_options(semantics="judge")
+@ray_options()
 def dataset_command(
     ctx: typer.Context,
     run_dirs: Annotated[list[Path] | None, typer.Argument(help="Evaluation run directories to build from.", show_default=False)] = None,
@@ -83,6 +86,7 @@ def dataset_command(
     runner: RunnerConfig,
     templates: Templates,
     sandbox: SandboxConfig,
+    ray: RayConfig | None,
 ) -> None:
     """Build a verified dataset: programs that pass every test, and aggregation examples with rewards."""
     options = validated(
@@ -102,16 +106,12 @@ def dataset_command(
     if data:
         if sources:
             raise UsageError("give run directories or --data, not both")
-        job = EvalJob(tuple(data), out / RUN, evaluation.config(generation), runner, sandbox, filters, evaluation.shard, templates)
+        job = EvalJob(tuple(data), out / RUN, evaluation.config(generation), runner, sandbox, filters, evaluation.shard, templates, ray)
         evaluate_with_progress(job)
         sources = [job.out]
     else:
-        given = [
-            name
-            for name, value in ctx.params.items()
-            if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
-            and name not in ("run_dirs", "out", "fmt", "min_tests", "dedupe", "informative_only", "plain_ratio", "problem_files")
-        ]
+        own = set(inspect.signature(inspect.unwrap(dataset_command)).parameters)  # the options written here, not injected
+        given = [name for name in ctx.params if name not in own and getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"]
         if given:
             flag = next(p.opts[0] for p in ctx.command.params if p.name == given[0])
             raise UsageError(f"{flag}: an evaluation option, for --data; without --data, give only run directories")

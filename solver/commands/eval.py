@@ -12,11 +12,21 @@ from rich.console import Console
 from problems import ProblemFilter, UsageError
 from prompts import Templates
 from runners import RunnerConfig
+from runners.ray_pool import RayConfig
 from solver.app import app
 from solver.evaluate import EvalJob, GradedRound, prepare, run_evaluation
 from solver.export import EXPORT_POLICIES, export_lcb
 from solver.grading import SandboxConfig
-from solver.options import EvalChoice, PassKOption, eval_options, filter_options, generation_options, pass_ks, sandbox_options
+from solver.options import (
+    EvalChoice,
+    PassKOption,
+    eval_options,
+    filter_options,
+    generation_options,
+    pass_ks,
+    ray_options,
+    sandbox_options,
+)
 from solver.paths import check_out_file
 from solver.progress import interruptible, round_line
 from solver.report import compare, write_report
@@ -45,7 +55,7 @@ def evaluate_with_progress(job: EvalJob) -> None:
             f"round {graded.round} graded in {graded.seconds:.1f} s: {graded.passed}/{len(graded.grades)} candidates pass every test{infra}"
         )
 
-    sandbox = job.sandbox.open()
+    sandbox = job.sandbox.open(job.ray)
     try:
         with (
             interruptible(err, lambda: f"run the same command again to resume from {job.out}"),
@@ -67,6 +77,7 @@ def evaluate_with_progress(job: EvalJob) -> None:
 @filter_options
 @generation_options
 @sandbox_options(semantics="lcb")
+@ray_options()
 def eval_command(
     data: DataOption,
     out: Annotated[Path, typer.Option("--out", help="Run directory: the run's truth; the same command resumes a killed run.")],
@@ -77,9 +88,10 @@ def eval_command(
     runner: RunnerConfig,
     templates: Templates,
     sandbox: SandboxConfig,
+    ray: RayConfig | None,
 ) -> None:
     """Evaluate a method on LiveCodeBench problems: every candidate of every round graded on all tests."""
-    job = EvalJob(tuple(data), out, evaluation.config(generation), runner, sandbox, filters, evaluation.shard, templates)
+    job = EvalJob(tuple(data), out, evaluation.config(generation), runner, sandbox, filters, evaluation.shard, templates, ray)
     evaluate_with_progress(job)
     text, _ = write_report([out], None, evaluation.ks)
     print(text)

@@ -16,7 +16,7 @@ from solver.app import app
 from solver.grading import SandboxConfig
 from solver.options import sandbox_options
 from solver.paths import check_out_file
-from solver.programs import grade_programs, read_programs, resumable, summarize
+from solver.programs import grade_programs, read_programs, resumable, settings_of, summarize
 from solver.progress import interruptible
 
 err = Console(stderr=True, highlight=False, markup=False)
@@ -62,7 +62,8 @@ def grade_command(
     untested = sorted({p.question_id for p in programs if not problems[p.question_id].all_tests})
     if untested:
         raise UsageError(f"problems without tests cannot be graded: {', '.join(untested[:5])}")
-    done = resumable(out, programs) if resume else {}
+    settings = settings_of(mode, sandbox.semantics, sandbox.limits)  # type: ignore[arg-type]
+    done = resumable(out, programs, settings) if resume else {}
     todo = [p for p in programs if p.key not in done]
     if done:
         err.print(f"resuming: {len(done)} programs graded already, {len(todo)} to grade")
@@ -89,7 +90,7 @@ def grade_command(
                 if n % PROGRESS_EVERY == 0 or n == len(todo):
                     err.print(f"graded {len(done) + n}/{len(programs)} programs")
 
-            grade_programs(problems, todo, box, write, mode, sandbox.semantics, progress)
+            grade_programs(problems, todo, box, write, mode, sandbox.semantics, progress, settings)
     finally:
         box.close()
     records = [graded[p.key] for p in programs]

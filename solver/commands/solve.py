@@ -13,10 +13,11 @@ from rich.console import Console
 
 from problems import UsageError, load_problems
 from prompts import Templates
-from runners import RunnerConfig, make_runner
+from runners import RunnerConfig
+from runners.ray_pool import RayConfig, runner_for
 from solver.app import app
-from solver.options import generation_options, rsa_config
-from solver.progress import round_line
+from solver.options import generation_options, ray_options, rsa_config
+from solver.progress import interruptible, round_line
 from solver.rsa import Solver
 from solver.rundir import RunDir, affects_results
 from solver.selection import select_uniform
@@ -27,6 +28,7 @@ err = Console(stderr=True, highlight=False, markup=False)
 
 @app.command()
 @generation_options
+@ray_options(grading=False)
 def solve(
     problem: Annotated[
         str,
@@ -41,6 +43,7 @@ def solve(
     generation: dict,
     runner: RunnerConfig,
     templates: Templates,
+    ray: RayConfig | None,
 ) -> None:
     """Solve one problem with RSA and print the chosen program (a uniform pick from the last population, as in the paper)."""
     problems = load_problems([problem])
@@ -67,10 +70,11 @@ def solve(
         if resumed:
             err.print(f"resuming the run in {out}")
 
-    backend = make_runner(runner)
+    backend = runner_for(runner, ray)
     try:
         session = Session(Solver(backend, config, templates), problems, rundir)
-        with err.status("") as status:
+        hint = f"run the same command again to resume from {out}" if out else "nothing was kept (--out DIR keeps every round)"
+        with interruptible(err, lambda: hint), err.status("") as status:
             while not session.finished:
                 status.update(f"round {session.rounds_done}/{config.t}: generating {config.n} candidates")
                 err.print(round_line(session.next_round(), config.t))

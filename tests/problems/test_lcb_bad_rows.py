@@ -11,9 +11,7 @@ from problems import InputFileError, load_problems
 from tests.conftest import LCB_FULL_TESTS_SAMPLE, LCB_V1_PUBLIC, official_encoding
 
 STDIN_ROW = json.loads(LCB_V1_PUBLIC.read_text().splitlines()[0])  # codeforces 1873_A
-FUNCTIONAL_ROW = next(
-    r for r in map(json.loads, LCB_V1_PUBLIC.read_text().splitlines()) if r["platform"] == "leetcode"
-)
+FUNCTIONAL_ROW = next(r for r in map(json.loads, LCB_V1_PUBLIC.read_text().splitlines()) if r["platform"] == "leetcode")
 
 
 def _file_with(tmp_path: Path, bad_row, at_line: int = 3) -> Path:
@@ -45,8 +43,18 @@ def _changed(row, **changes):
 
 
 @pytest.mark.parametrize(
-    "field", ["question_id", "question_title", "question_content", "platform", "contest_date", "difficulty",
-              "starter_code", "public_test_cases", "metadata"]
+    "field",
+    [
+        "question_id",
+        "question_title",
+        "question_content",
+        "platform",
+        "contest_date",
+        "difficulty",
+        "starter_code",
+        "public_test_cases",
+        "metadata",
+    ],
 )
 def test_a_missing_field_is_named(tmp_path, field):
     e = _error(tmp_path, _changed(STDIN_ROW, **{field: ...}))

@@ -21,11 +21,8 @@ from problems import InputFileError, load_problems
 from problems.lcb import decode_private_tests
 from tests.conftest import LCB_FULL_TESTS_SAMPLE, official_encoding
 
-
 tests_lists = st.lists(
-    st.fixed_dictionaries(
-        {"input": st.text(), "output": st.text(), "testtype": st.sampled_from(["stdin", "functional"])}
-    ),
+    st.fixed_dictionaries({"input": st.text(), "output": st.text(), "testtype": st.sampled_from(["stdin", "functional"])}),
     max_size=8,
 )
 

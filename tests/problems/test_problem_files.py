@@ -219,7 +219,7 @@ def test_yaml_errors(tmp_path, text, line, field, words):
 
 
 def test_functional_tests_must_be_json_lines(tmp_path):
-    text = 'kind: functional\nfunc_name: f\nstatement: s\nhidden_tests:\n  - input: "1"\n    output: "1"\n  - input: "[1,\\n2"\n    output: "1"\n'
+    text = 'kind: functional\nfunc_name: f\nstatement: s\nhidden_tests:\n  - input: "1"\n    output: "1"\n  - input: "[1,\\n2"\n    output: "1"\n'  # noqa: E501
     e = _error(_write(tmp_path, "p.yaml", text))
     assert (e.line, e.field) == (7, "hidden_tests[1].input") and "line 1 is not a JSON value" in e.message
     text = 'kind: functional\nfunc_name: f\nstatement: s\ntests:\n  - input: "1"\n    output: "yes"\n'
@@ -304,12 +304,14 @@ def test_yaml_and_json_round_trip(tmp_path, data, as_json):
     text = json.dumps(data) if as_json else yaml.safe_dump(data, allow_unicode=True)
     (p,) = load_problems([_write(tmp_path, "p.json" if as_json else "p.yaml", text)])
     assert (p.id, p.statement, p.title, p.platform, p.license) == (
-        data["id"], data["statement"], data.get("title", ""), data.get("platform"), data.get("license")
+        data["id"],
+        data["statement"],
+        data.get("title", ""),
+        data.get("platform"),
+        data.get("license"),
     )
     assert [(t.input, t.output) for t in p.public_tests] == [(t["input"], t["output"]) for t in data.get("tests", [])]
-    assert [(t.input, t.output) for t in p.hidden_tests] == [
-        (t["input"], t["output"]) for t in data.get("hidden_tests", [])
-    ]
+    assert [(t.input, t.output) for t in p.hidden_tests] == [(t["input"], t["output"]) for t in data.get("hidden_tests", [])]
 
 
 # Block contents: lines that are not fences; stdin text as a person would type it.

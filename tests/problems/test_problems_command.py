@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from problems import UsageError
 from solver.cli import main
 from solver.options import problem_filter
-from problems import UsageError
 from tests.conftest import LCB_FULL_TESTS_SAMPLE, LCB_HIDDEN100, LCB_V1_PUBLIC
 
 
@@ -35,8 +35,17 @@ def test_the_installed_command_summarizes_release_v1():
 
 def test_json_summary_with_filters(monkeypatch, capsys):
     code, out, _ = _run(
-        monkeypatch, capsys, LCB_HIDDEN100, LCB_FULL_TESTS_SAMPLE, "--json", "--difficulty", "hard",
-        "--difficulty", "medium", "--end-date", "2023-12-31",
+        monkeypatch,
+        capsys,
+        LCB_HIDDEN100,
+        LCB_FULL_TESTS_SAMPLE,
+        "--json",
+        "--difficulty",
+        "hard",
+        "--difficulty",
+        "medium",
+        "--end-date",
+        "2023-12-31",
     )
     summary = json.loads(out)
     assert code == 0 and summary["by_difficulty"].keys() <= {"hard", "medium"}

@@ -7,7 +7,10 @@ from prompts import Budget, CandidateText, PromptTooLong, build_aggregation, bui
 
 STDIN = Problem(id="p1", statement="Read two integers and print their sum.", kind="stdin")
 FUNCTIONAL = Problem(
-    id="p2", statement="Return the number of seniors.", kind="functional", func_name="countSeniors",
+    id="p2",
+    statement="Return the number of seniors.",
+    kind="functional",
+    func_name="countSeniors",
     starter_code="class Solution:\n    def countSeniors(self, details: List[str]) -> int:\n        ",
 )
 

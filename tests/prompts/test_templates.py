@@ -16,7 +16,10 @@ from prompts import (
 
 STDIN = Problem(id="p1", statement="Read two integers and print their sum.", kind="stdin")
 FUNCTIONAL = Problem(
-    id="p2", statement="Return the number of seniors.", kind="functional", func_name="countSeniors",
+    id="p2",
+    statement="Return the number of seniors.",
+    kind="functional",
+    func_name="countSeniors",
     starter_code="class Solution:\n    def countSeniors(self, details: List[str]) -> int:\n        ",
 )
 CAND = CandidateText("I add them.\n```python\nprint(1)\n```", "I add them.", "print(1)")
@@ -30,9 +33,7 @@ def test_every_default_template_is_valid_and_exists():
 
 
 def test_a_folder_replaces_only_the_templates_it_holds(tmp_path):
-    (tmp_path / "aggregate.txt").write_text(
-        "PROBLEM:\n{statement}\n\nHere are {k} attempts:\n{candidates}\n\n{format}\n", encoding="utf-8"
-    )
+    (tmp_path / "aggregate.txt").write_text("PROBLEM:\n{statement}\n\nHere are {k} attempts:\n{candidates}\n\n{format}\n", encoding="utf-8")
     (tmp_path / "README.md").write_text("notes about my wording {not a placeholder}", encoding="utf-8")
     mine = load_templates(tmp_path)
     assert mine.overridden == ("aggregate",)

@@ -307,6 +307,61 @@ for pid in {1, posix.getppid()}:
 print("denied" if not reached else reached)
 """
 
+# -- found by a red team against the first version of this grader
+DEEP_RESULT_HEADER = """
+import os
+result = answer = None
+for fd in map(int, os.listdir("/proc/self/fd")):
+    try:
+        link = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        continue
+    if link.startswith("/memfd:result"):
+        result = fd
+    elif link.startswith("pipe:") and fd > 2:
+        answer = fd
+deep = "[" * 2000 + "]" * 2000
+os.write(result, ('{"kind": "error", "type": "X", "deep": ' + deep + '}\\n').encode())
+if answer is not None:
+    try:
+        os.write(answer, b"T0\\n")
+    except OSError:
+        pass
+os._exit(1)
+"""
+DEEP_DIRECTORIES = """
+import os
+fd = os.open("/tmp", os.O_RDONLY)
+for i in range(3000):
+    os.mkdir("a" * 255, dir_fd=fd)
+    inner = os.open("a" * 255, os.O_RDONLY, dir_fd=fd)
+    os.close(fd)
+    fd = inner
+print("deep")
+"""
+READ_LATER_INPUTS = """
+import sys
+frame, seen = sys._getframe(), []
+while frame is not None:
+    for value in list(frame.f_locals.values()):
+        if isinstance(value, dict) and "inputs" in value:
+            seen += value["inputs"]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            seen += value
+    frame = frame.f_back
+print("later-input-seen" if any("later-input" in v for v in seen) else "none")
+"""
+LOWER_THE_SUPERVISORS_LIMITS = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+class Limit(ctypes.Structure):
+    _fields_ = [("cur", ctypes.c_ulong), ("max", ctypes.c_ulong)]
+for pid in {1, os.getppid()}:
+    libc.prlimit(pid, 9, ctypes.byref(Limit(64 << 20, 64 << 20)), None)  # RLIMIT_AS: less than an interpreter holds
+print("lowered")
+"""
+NEEDS_100_MIB = "x = bytearray(100 << 20)\nprint('ok')\n"
+
 ENV_KEYS = "HOME LANG OMP_NUM_THREADS PATH PYTHONHASHSEED TMPDIR"
 ROOT_OWNED = ["/x", "/etc/passwd", "/usr/lib/x", "/root/x", "/var/x"]
 
@@ -351,7 +406,7 @@ def attacks(*, docker: bool, host_port: int, host_addresses: list[str], harness_
             f"read_the_expected_output_{semantics}": (stdin_job(READ_THE_EXPECTED_OUTPUT, [("", EXPECTED)], semantics=semantics), WA),
             f"restart_the_clock_{semantics}": (
                 stdin_job(RESTART_THE_CLOCK, [("", "3")], semantics=semantics),
-                TLE if semantics == "judge" else RE,
+                TLE,
             ),
             f"ignore_sigxcpu_{semantics}": (stdin_job(IGNORE_SIGXCPU, [("", "3")], semantics=semantics), TLE),
             f"patch_the_clock_{semantics}": (
@@ -364,6 +419,15 @@ def attacks(*, docker: bool, host_port: int, host_addresses: list[str], harness_
             ),
             f"reach_the_supervisor_{semantics}": (stdin_job(REACH_THE_SUPERVISOR, [("", "denied")], semantics=semantics), P),
         }
+    for semantics in ("lcb", "judge"):
+        found |= {
+            f"deep_result_header_{semantics}": (stdin_job(DEEP_RESULT_HEADER, [("", EXPECTED)], semantics=semantics), RE),
+            f"deep_directories_{semantics}": (stdin_job(DEEP_DIRECTORIES, [("", EXPECTED)], semantics=semantics), WA),
+            f"read_later_inputs_{semantics}": (
+                stdin_job(READ_LATER_INPUTS, [("first", "none"), ("later-input", "none")], semantics=semantics),
+                P,
+            ),
+        }
     # 1000 MiB in memory files: the container's cgroup counts them (the OOM killer takes the
     # program, not the supervisor). The local backend does not count them (its warning says
     # so): each is bounded by the file-size limit and their number by the open-file limit.
@@ -374,6 +438,9 @@ def attacks(*, docker: bool, host_port: int, host_addresses: list[str], harness_
     return found
 
 
+# Run one after the other on one worker: the second must pass as in a fresh sandbox.
+LOWER_THE_SUPERVISORS_LIMITS_JOB = stdin_job(LOWER_THE_SUPERVISORS_LIMITS, [("", "lowered")])
+NEEDS_100_MIB_JOB = stdin_job(NEEDS_100_MIB, [("", "ok")])
 # Run in a first batch; FIND_STATE in the next must find nothing they left.
 LEAVE_STATE_JOB = stdin_job(LEAVE_STATE, [("", "left")])
 FIND_STATE_JOB = stdin_job(FIND_STATE, [("", "clean")])

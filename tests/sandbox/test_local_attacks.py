@@ -11,7 +11,15 @@ import warnings
 import pytest
 
 from sandbox import Verdict, make_sandbox
-from tests.sandbox.attacks import ATTACK_LIMITS, FIND_STATE_JOB, LEAVE_STATE_JOB, SECRET, attacks
+from tests.sandbox.attacks import (
+    ATTACK_LIMITS,
+    FIND_STATE_JOB,
+    LEAVE_STATE_JOB,
+    LOWER_THE_SUPERVISORS_LIMITS_JOB,
+    NEEDS_100_MIB_JOB,
+    SECRET,
+    attacks,
+)
 from tests.sandbox.conftest import harness_processes, stdin_job
 
 AS_ROOT = os.geteuid() == 0  # then programs run as users of their own
@@ -34,6 +42,9 @@ def outcome():
         results = dict(zip(names, sandbox.run([cases[n][0] for n in names])))
         left_state = sandbox.run([LEAVE_STATE_JOB] * sandbox.workers)
         found_state = sandbox.run([FIND_STATE_JOB] * sandbox.workers)
+        lowered = [
+            sandbox.run([job])[0] for job in [LOWER_THE_SUPERVISORS_LIMITS_JOB] * sandbox.workers + [NEEDS_100_MIB_JOB] * sandbox.workers
+        ]
         after = sandbox.run([stdin_job("print(sum(map(int, input().split())))", [("1 2", "3")])] * 2)
         warm = {slot.harness.process.pid for slot in sandbox._slots if slot.harness}
         left = set(harness_processes(sandbox.harness)) - warm  # programs and whatever they started
@@ -51,6 +62,7 @@ def outcome():
         "results": results,
         "after": after,
         "left_state": left_state,
+        "lowered": lowered,
         "found_state": found_state,
         "left": left,
         "reached": reached,
@@ -90,3 +102,9 @@ def test_no_state_outlives_a_program(outcome):
 def test_time_is_the_supervisors_not_the_programs(outcome):
     for semantics in ("lcb", "judge"):
         assert outcome["results"][f"patch_the_clock_{semantics}"].tests[0].seconds >= 1.4
+
+
+def test_a_program_that_lowers_the_supervisors_limits_harms_no_later_program(outcome):
+    assert all(r.verdict is Verdict.PASSED for r in outcome["lowered"]), [
+        (r.verdict, r.tests[0].detail if r.tests else r.detail) for r in outcome["lowered"]
+    ]

@@ -102,7 +102,7 @@ def test_what_an_aggregator_is_shown_drops_only_the_tags():
 def test_never_raises_and_code_is_part_of_the_response(text):
     got = extract(text)
     assert got.code == "" or got.code in text
-    assert got.code == "" or "</think>" not in text or got.code in text[text.rfind("</think>"):]
+    assert got.code == "" or "</think>" not in text or got.code in text[text.rfind("</think>") :]
 
 
 # --- through the solver: thinking in candidates and in aggregation prompts ---------------

@@ -14,7 +14,6 @@ import base64
 import json
 import threading
 import zlib
-from pathlib import Path
 
 import pytest
 
@@ -103,8 +102,9 @@ def test_ground_truth_round_trips_small_and_compressed(hidden100):
     text = encode_ground_truth(small)
     assert not text.startswith(reward.COMPRESSED_PREFIX) and json.loads(text)["kind"] == "functional"
     assert decode_ground_truth(text).tests == small.all_tests
-    big = Problem(id="big", statement="s", kind="stdin",
-                  hidden_tests=tuple(TestCase(input=f"{i} " * 2000, output=str(i)) for i in range(40)))
+    big = Problem(
+        id="big", statement="s", kind="stdin", hidden_tests=tuple(TestCase(input=f"{i} " * 2000, output=str(i)) for i in range(40))
+    )
     packed = encode_ground_truth(big)
     assert packed.startswith(reward.COMPRESSED_PREFIX) and len(packed) < len(json.dumps([t.input for t in big.hidden_tests]))
     gt = decode_ground_truth(packed)
@@ -112,19 +112,27 @@ def test_ground_truth_round_trips_small_and_compressed(hidden100):
     assert decode_ground_truth(packed.encode()).tests == big.all_tests  # bytes, as some readers hand strings over
 
 
-@pytest.mark.parametrize("bad", [
-    None, 42, "", "not json", "[1, 2]", json.dumps({"kind": "stdin", "tests": [["1", "1"]]}),  # no format
-    json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "stdin", "tests": []}),
-    json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "exec", "tests": [["1", "1"]]}),
-    json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "functional", "tests": [["1", "1"]]}),  # no func_name
-    json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "functional", "func_name": "f", "tests": [["x y", "1"]]}),
-    json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "stdin", "tests": [[1, 2]]}),
-    reward.COMPRESSED_PREFIX + "!!!not base64",
-    reward.COMPRESSED_PREFIX + base64.b64encode(b"not zlib").decode(),
-    reward.COMPRESSED_PREFIX + base64.b64encode(zlib.compress(b"{\"format\": 1")[:-3]).decode(),  # truncated
-    # LiveCodeBench's own encoding (base64 of zlib of pickle) is refused, never unpickled
-    reward.COMPRESSED_PREFIX + base64.b64encode(zlib.compress(b"\x80\x04\x95cos\nsystem\n")).decode(),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        42,
+        "",
+        "not json",
+        "[1, 2]",
+        json.dumps({"kind": "stdin", "tests": [["1", "1"]]}),  # no format
+        json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "stdin", "tests": []}),
+        json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "exec", "tests": [["1", "1"]]}),
+        json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "functional", "tests": [["1", "1"]]}),  # no func_name
+        json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "functional", "func_name": "f", "tests": [["x y", "1"]]}),
+        json.dumps({"format": reward.GROUND_TRUTH_FORMAT, "kind": "stdin", "tests": [[1, 2]]}),
+        reward.COMPRESSED_PREFIX + "!!!not base64",
+        reward.COMPRESSED_PREFIX + base64.b64encode(b"not zlib").decode(),
+        reward.COMPRESSED_PREFIX + base64.b64encode(zlib.compress(b'{"format": 1')[:-3]).decode(),  # truncated
+        # LiveCodeBench's own encoding (base64 of zlib of pickle) is refused, never unpickled
+        reward.COMPRESSED_PREFIX + base64.b64encode(zlib.compress(b"\x80\x04\x95cos\nsystem\n")).decode(),
+    ],
+)
 def test_anything_else_is_a_ground_truth_error(bad):
     with pytest.raises(GroundTruthError):
         decode_ground_truth(bad)
@@ -141,15 +149,24 @@ def test_a_decompression_bomb_is_refused(monkeypatch):
 # --- completions that hold no program never reach the sandbox, never raise -----------------
 
 
-@pytest.mark.parametrize("completion", [
-    None, "", "   \n", "I do not know how to solve this.", b"\xff\xfe\x00\x01 binary", 12345, ["a list"],
-    "```text\nprint(1)\n```",  # a block in another language is never code
-    "x" * (reward.MAX_COMPLETION_CHARS + 1),
-    "a line of prose\n" * reward.MAX_UNFENCED_LINES,
-    "<think>\n```python\nprint(0)\n```\n</think>\n" + "a line of prose\n" * reward.MAX_UNFENCED_LINES,  # fence in thinking only
-    "<think>\n```python\nprint('a draft')\n```\nstill thinking when cut off",  # a draft is not an answer
-    fenced(ABC301_A) + "x" * reward.MAX_COMPLETION_CHARS,  # over the bound even with a program in it
-])
+@pytest.mark.parametrize(
+    "completion",
+    [
+        None,
+        "",
+        "   \n",
+        "I do not know how to solve this.",
+        b"\xff\xfe\x00\x01 binary",
+        12345,
+        ["a list"],
+        "```text\nprint(1)\n```",  # a block in another language is never code
+        "x" * (reward.MAX_COMPLETION_CHARS + 1),
+        "a line of prose\n" * reward.MAX_UNFENCED_LINES,
+        "<think>\n```python\nprint(0)\n```\n</think>\n" + "a line of prose\n" * reward.MAX_UNFENCED_LINES,  # fence in thinking only
+        "<think>\n```python\nprint('a draft')\n```\nstill thinking when cut off",  # a draft is not an answer
+        fenced(ABC301_A) + "x" * reward.MAX_COMPLETION_CHARS,  # over the bound even with a program in it
+    ],
+)
 def test_completions_without_a_program_score_zero_without_grading(no_sandbox, completion):
     gt = encode_ground_truth(load_problems([LCB_FULL_TESTS_SAMPLE])[2])
     score = compute_score("rsa-code/generation", completion, gt, None)
@@ -178,7 +195,12 @@ def test_sandbox_settings_come_as_keyword_arguments(no_sandbox, monkeypatch):
         monkeypatch.setattr(reward.SETTINGS, name, getattr(reward.SETTINGS, name))
     gt = encode_ground_truth(load_problems([LCB_FULL_TESTS_SAMPLE])[2])
     compute_score("d", "no code", gt, None, sandbox="local", workers="3", test_seconds=2, memory_mb=512, num_turns=1)
-    assert (reward.SETTINGS.sandbox, reward.SETTINGS.workers, reward.SETTINGS.test_seconds, reward.SETTINGS.memory_mb) == ("local", 3, 2.0, 512)
+    assert (reward.SETTINGS.sandbox, reward.SETTINGS.workers, reward.SETTINGS.test_seconds, reward.SETTINGS.memory_mb) == (
+        "local",
+        3,
+        2.0,
+        512,
+    )
 
 
 def test_openrlhf_response_is_what_follows_the_prompt():
@@ -202,8 +224,9 @@ def test_known_right_and_wrong_programs_score_right(graded, hidden100, semantics
         completions += [fenced((PROGRAMS / f"{pid}.py").read_text()), fenced((PROGRAMS / f"{pid}_wrong.py").read_text())]
         truths += [gt, gt]
         expected += [1.0, 0.0]
-    scores = compute_score_batch(["rsa-code/generation"] * len(completions), completions, truths,
-                                 [{"semantics": semantics} for _ in completions])
+    scores = compute_score_batch(
+        ["rsa-code/generation"] * len(completions), completions, truths, [{"semantics": semantics} for _ in completions]
+    )
     assert all(set(s) == KEYS for s in scores)
     assert [s["infra_error"] for s in scores] == [0.0] * len(scores)
     assert [s["score"] for s in scores] == expected
@@ -214,7 +237,7 @@ def test_known_right_and_wrong_programs_score_right(graded, hidden100, semantics
     for right, wrong in zip(fractions[::2], fractions[1::2]):
         assert right["score"] == 1.0 and 0.0 <= wrong["score"] < 1.0
         assert wrong["score"] == wrong["passed"] / wrong["total"] and wrong["total"] == right["total"]
-    assert any(0.0 < w["score"] for w in fractions[1::2])  # some bugs pass some tests
+    assert any(w["score"] > 0.0 for w in fractions[1::2])  # some bugs pass some tests
 
 
 def test_single_calls_agree_with_the_batch_and_a_stdin_problem_scores(graded, hidden100):
@@ -270,7 +293,7 @@ def test_openrlhf_reward_func_grades_the_response(graded):
 
 ATTACKS = {
     # an answer that equals anything: a grader comparing in the program's process says yes
-    "eq_always_true": '''
+    "eq_always_true": """
 class Anything:
     def __eq__(self, other): return True
     def __ne__(self, other): return False
@@ -278,17 +301,17 @@ class Anything:
 class Solution:
     def minimumSum(self, n: int, k: int) -> int:
         return Anything()
-''',
+""",
     # a list subclass claiming equality
-    "list_subclass_eq": '''
+    "list_subclass_eq": """
 class Sneaky(list):
     def __eq__(self, other): return True
 class Solution:
     def minimumSum(self, n: int, k: int) -> int:
         return Sneaky()
-''',
+""",
     # forged harness messages on stdout, then a silent exit before any real result
-    "fake_harness_lines": '''
+    "fake_harness_lines": """
 import json, os, sys
 class Solution:
     def minimumSum(self, n: int, k: int) -> int:
@@ -298,9 +321,9 @@ class Solution:
         sys.stdout.write(json.dumps({"done": {"verdict": "passed"}}) + "\\n")
         sys.stdout.flush(); sys.__stdout__.flush()
         os._exit(0)
-''',
+""",
     # patching the comparison machinery it can reach
-    "patch_builtins": '''
+    "patch_builtins": """
 import builtins
 builtins.isinstance = lambda *a: True
 class Solution:
@@ -310,7 +333,7 @@ class Solution:
             if isinstance(obj, dict) and "expected" in obj:
                 return obj["expected"]
         return -1
-''',
+""",
 }
 
 

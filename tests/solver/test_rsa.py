@@ -1,6 +1,9 @@
 """The RSA loop: subsets, batching, records, reproducibility, resume."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -183,3 +186,18 @@ def test_a_torn_grade_line_is_cut_off(tmp_path):
     assert saved.grades == [passed]
     rundir.append_grades(0, [Grade("p0", 0, 1, "", Verdict.PASSED, 1, 1)])
     assert [g.index for g in rundir.rounds()[0].grades] == [0, 1]
+
+
+def test_a_run_directory_is_held_until_released(tmp_path):
+    rundir = RunDir(tmp_path / "run")
+    rundir.open({"rsa": {"n": 4}})
+    other = [
+        sys.executable,
+        "-c",
+        "import sys; from solver.rundir import RunDir; RunDir(sys.argv[1]).open({'rsa': {'n': 4}})",
+        str(rundir.path),
+    ]
+    refused = subprocess.run(other, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and f"pid {os.getpid()}" in refused.stderr and "RunDirInUse" in refused.stderr
+    rundir.release()
+    assert subprocess.run(other, capture_output=True, text=True, timeout=60).returncode == 0

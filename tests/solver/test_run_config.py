@@ -61,8 +61,7 @@ def test_the_solver_sends_the_users_templates(my_templates):
 
 
 def solve_args(script, out, *extra):
-    return ["solve", "a-plus-b", "-n", "2", "-k", "2", "-t", "1", "--runner", "scripted", "--model", str(script),
-            "--out", str(out), *extra]
+    return ["solve", "a-plus-b", "-n", "2", "-k", "2", "-t", "1", "--runner", "scripted", "--model", str(script), "--out", str(out), *extra]
 
 
 def test_solve_resumes_after_a_transport_option_changes_and_refuses_a_result_option(script, tmp_path):
@@ -84,8 +83,28 @@ def test_solve_refuses_to_resume_with_other_templates(script, tmp_path, my_templ
 
 
 def eval_args(script, out, *extra):
-    return ["eval", "--data", "a-plus-b", "-n", "2", "-k", "2", "-t", "1", "--runner", "scripted", "--model", str(script),
-            "--sandbox", "local", "--workers", "1", "--out", str(out), *extra]
+    return [
+        "eval",
+        "--data",
+        "a-plus-b",
+        "-n",
+        "2",
+        "-k",
+        "2",
+        "-t",
+        "1",
+        "--runner",
+        "scripted",
+        "--model",
+        str(script),
+        "--sandbox",
+        "local",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def test_eval_follows_the_same_rule_and_hashes_the_templates(script, tmp_path, my_templates):

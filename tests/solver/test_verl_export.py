@@ -49,9 +49,8 @@ from solver.evaluate import evaluate
 from solver.reward import decode_ground_truth
 from solver.rsa import RSAConfig
 from solver.rundir import RunDir
-from solver.runs import EvalConfig, run_config
+from solver.runs import EvalConfig, load_run, run_config
 from solver.verl_export import _EXTRA_INFO_FIELDS, run_problems, verl_schema
-from solver.runs import load_run
 from tests.conftest import LCB_FULL_TESTS_SAMPLE, LCB_HIDDEN100
 from tests.test_eval_cli import ABC301_A
 
@@ -175,15 +174,24 @@ def test_verl_rows_follow_what_verl_reads(run, tmp_path, local_reward):
 
         # verl's reward call on the recorded completion gives the recorded reward back
         extra = dict(info, num_turns=None, rollout_reward_scores={})
-        score = solver.reward.compute_score(data_source=row["data_source"], solution_str=candidates[key].text,
-                                            ground_truth=row["reward_model"]["ground_truth"], extra_info=extra)
+        score = solver.reward.compute_score(
+            data_source=row["data_source"],
+            solution_str=candidates[key].text,
+            ground_truth=row["reward_model"]["ground_truth"],
+            extra_info=extra,
+        )
         assert score["score"] == info["recorded_reward"], (key, score)
 
     # The batch manager's call, with reward_kwargs merged in as get_custom_reward_fn does
     batch = solver.reward.compute_score_batch(
-        data_sources=[r["data_source"] for r in rows], solution_strs=[candidates[(r["extra_info"]["problem_id"], r["extra_info"]["round"], r["extra_info"]["candidate_index"])].text for r in rows],
-        ground_truths=[r["reward_model"]["ground_truth"] for r in rows], extra_infos=[dict(r["extra_info"]) for r in rows],
-        **{"reward_kind": "pass"})
+        data_sources=[r["data_source"] for r in rows],
+        solution_strs=[
+            candidates[(r["extra_info"]["problem_id"], r["extra_info"]["round"], r["extra_info"]["candidate_index"])].text for r in rows
+        ],
+        ground_truths=[r["reward_model"]["ground_truth"] for r in rows],
+        extra_infos=[dict(r["extra_info"]) for r in rows],
+        **{"reward_kind": "pass"},
+    )
     assert [s["score"] for s in batch] == [r["extra_info"]["recorded_reward"] for r in rows]
     assert any(s["score"] == 1.0 for s in batch) and any(s["score"] == 0.0 for s in batch)
 
@@ -193,7 +201,7 @@ def test_verl_rows_follow_what_verl_reads(run, tmp_path, local_reward):
 
 
 def test_the_reward_loads_as_verl_and_openrlhf_load_it():
-    by_package = getattr(importlib.import_module("solver.reward"), "compute_score")  # "pkg://solver.reward"
+    by_package = importlib.import_module("solver.reward").compute_score  # "pkg://solver.reward"
     spec = importlib.util.spec_from_file_location("custom_module_rsa_code", solver.reward.__file__)
     by_file = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(by_file)  # verl's file path, and OpenRLHF's --remote_rm_url
@@ -211,8 +219,10 @@ def test_ratio_zero_and_one(run, tmp_path):
     _, _, facts, _ = export([run], tmp_path / "c", "verl", plain_ratio=0.9)  # more than there are problems: repeats
     rows = facts["rl"]["records"]
     assert facts["rl"]["generation"] == round(18 * 0.9 / 0.1) == 162
-    per_problem = [sum(r["extra_info"]["problem_id"] == pid and r["data_source"] == "rsa-code/generation" for r in rows)
-                   for pid in ("1873_A", "2727", "abc301_a")]
+    per_problem = [
+        sum(r["extra_info"]["problem_id"] == pid and r["data_source"] == "rsa-code/generation" for r in rows)
+        for pid in ("1873_A", "2727", "abc301_a")
+    ]
     assert max(per_problem) - min(per_problem) <= 1
 
 
@@ -298,19 +308,44 @@ def test_dataset_command_evaluates_then_writes_verl_data(tmp_path):
     script.write_text(json.dumps(RIGHT_AND_WRONG))
     out = tmp_path / "ds"
     common = [*RSA_CODE, "dataset", "--out", str(out), "--format", "verl"]
-    done = subprocess.run([*common, "--data", str(LCB_FULL_TESTS_SAMPLE), "-n", "6", "-k", "2", "-t", "1", "--runner", "scripted",
-                           "--model", str(script), "--sandbox", "local", "--plain-ratio", "0.25"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            *common,
+            "--data",
+            str(LCB_FULL_TESTS_SAMPLE),
+            "-n",
+            "6",
+            "-k",
+            "2",
+            "-t",
+            "1",
+            "--runner",
+            "scripted",
+            "--model",
+            str(script),
+            "--sandbox",
+            "local",
+            "--plain-ratio",
+            "0.25",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "RL prompts (6 plain, 18 aggregation)" in done.stderr
     rows = verl_read(out / "rl.parquet")
     assert len(rows) == 24 and {r["extra_info"]["semantics"] for r in rows} == {"judge"}  # the dataset command grades as a judge
-    assert_card_loads(out, {"solutions": len(load_dataset("parquet", data_files=str(out / "solutions.parquet"), split="train")),
-                            "aggregation": 18, "rl": 24})
+    assert_card_loads(
+        out,
+        {"solutions": len(load_dataset("parquet", data_files=str(out / "solutions.parquet"), split="train")), "aggregation": 18, "rl": 24},
+    )
 
-    for bad, message in ((["--plain-ratio", "1.5"], "error: --plain-ratio:"),
-                         (["--problems", str(LCB_HIDDEN100)], "are not in"),
-                         (["--format", "jsonl", "--problems", str(LCB_HIDDEN100)], "error: --problems:")):
+    for bad, message in (
+        (["--plain-ratio", "1.5"], "error: --plain-ratio:"),
+        (["--problems", str(LCB_HIDDEN100)], "are not in"),
+        (["--format", "jsonl", "--problems", str(LCB_HIDDEN100)], "error: --problems:"),
+    ):
         args = [*RSA_CODE, "dataset", str(out / "run"), "--out", str(tmp_path / "bad"), "--format", "verl", *bad]
         done = subprocess.run(args, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
