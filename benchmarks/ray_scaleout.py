@@ -18,8 +18,8 @@ wall time of each and the ratio.
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -109,7 +109,8 @@ def main() -> None:
         if args.runner == "scripted"
         else "embedded SmolLM2 (transformers), one core per actor"
     )
-    print(f"{args.problems} LiveCodeBench problems, N={args.n} T={args.t}, {what}, grading on one actor (local sandbox); load average {load:.1f} at start on {os.cpu_count()} cores")
+    print(f"{args.problems} LiveCodeBench problems, N={args.n} T={args.t}, {what}, grading on one actor (local sandbox)")
+    print(f"load average {load:.1f} at the start, on {os.cpu_count()} cores")
     for actors, (wall, gen) in results.items():
         print(f"  {actors} generation actor{'s' if actors > 1 else ''}: {wall:.1f} s wall, {gen:.1f} s generating")
     (wall1, gen1), (wall2, gen2) = results[1], results[2]

@@ -15,7 +15,8 @@ protocol, so the solver cannot tell it from a single runner.
   on its tokens) plus its max_tokens; groups go, heaviest first, to the least loaded actor.
 - An actor lost mid-call (killed, its node gone) has its share redone on the actors left;
   the pool carries on with those, and fails (RunnerError) only when none is left. Every
-  request carries its own seed, so a completion does not depend on the actor that made it.
+  request carries its own seed, so a completion does not depend on the actor that made it
+  (for runners that honour a request's seed alone; transformers seeds whole batches).
 - The actors return completions and write nothing: the driver alone writes the run directory.
 
 Ray is optional: it is imported when a pool is made, and a missing Ray is a UsageError.
@@ -43,7 +44,7 @@ RunnerFactory = Callable[[], Runner]
 
 class RayConfig(BaseModel):
     """Where the cluster is and how many actors to use (`--ray`, `--ray-actors`, `--ray-graders`).
-    None of it changes what a run generates or how it is graded."""
+    Not part of a run's config: a run may resume with other values, or without Ray."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -16,7 +16,7 @@ import time
 import pytest
 import ray  # installed by `make test` (the ray extra): never skipped
 
-from problems import list_examples, load_problems
+from problems import UsageError, list_examples, load_problems
 from runners.base import ChatRequest, Completion, Sampling
 from runners.ray_pool import RayRunnerPool, affinity_key, assign, request_weight
 from runners.scripted import ScriptedRunner
@@ -288,3 +288,25 @@ def test_grading_actors_use_docker_on_their_node(cluster):
         assert (sandbox.actors, sandbox.workers) == (1, 2)
         assert [r.verdict for r in sandbox.run(jobs)] == expected
     assert Verdict.PASSED in expected and Verdict.SYNTAX_ERROR in expected
+
+
+def test_the_actors_are_counted_and_placed_as_the_options_say(cluster, script):
+    from runners.config import RunnerConfig
+    from runners.ray_pool import RayConfig, ray_runner
+
+    config = RunnerConfig(kind="scripted", model=str(script), data_parallel_size=2)
+    pool = ray_runner(config, RayConfig(address=cluster))  # --data-parallel-size 2: two actors, one runner each
+    try:
+        assert pool.actors == 2
+    finally:
+        pool.close()
+    with pytest.raises(UsageError, match="the actors need 3 CPUs, the cluster has 2"):
+        ray_runner(config, RayConfig(address=cluster, actors=3))
+
+
+def test_an_actors_error_is_the_users_one_line_error(cluster, tmp_path):
+    missing = tmp_path / "missing.json"
+    args = [*RSA_CODE, "solve", "a-plus-b", "--runner", "scripted", "--model", str(missing), "--ray", cluster]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {missing}: cannot read: No such file or directory"

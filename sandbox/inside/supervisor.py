@@ -69,7 +69,7 @@ RUNTIME_ERROR, OUTPUT_LIMIT = "runtime_error", "output_limit"
 SETUP_SECONDS = 10.0  # a program process that is not ready by then: the sandbox failed
 CLEANUP_SECONDS = 3.0  # a process still there after this: the sandbox is tainted
 CLEANUP_DEPTH, CLEANUP_ENTRIES = 64, 100_000  # a scratch tree past these is not walked: the sandbox is replaced
-IPC_RMID = 0
+IPC_RMID, MSG_INFO, SHM_INFO, SEM_INFO = 0, 12, 14, 19
 CONTAINER_SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")  # all a container's user can write
 LOCAL_TMP_MOUNTS = ("/tmp", "/dev/shm", "/var/tmp", "/run/lock")  # private tmpfs in the local backend's mount namespace
 HOST_LINE_BYTES = 1 << 26
@@ -626,6 +626,7 @@ class _ProgramChannel:
         os.set_blocking(answers, False)
         self.pending = b""
         self.pidfd = _pidfd(pid)
+        self.stats = _ProcessStats(pid)
         self.oom_kills = supervisor.oom_kills()
         self.status: int | None = None
         self.killed = False
@@ -647,7 +648,7 @@ class _ProgramChannel:
         result_fd = os.memfd_create("result")
         try:
             fds = [result_fd] if text is None else [_memfd("input", text.encode("utf-8", "surrogatepass")), result_fd]
-            cpu_before = _cpu_seconds(self.pid)
+            cpu_before = self.stats.cpu_seconds()
             started = time.monotonic()
             try:
                 socket.send_fds(self.sock, [tag], fds)
@@ -657,14 +658,14 @@ class _ProgramChannel:
                 if text is not None:
                     os.close(fds[0])
             message, eof = self._wait(min(started + self.limits["test_seconds"], self.deadline))
-            seconds, memory_kb = time.monotonic() - started, _peak_kb(self.pid)
+            seconds, memory_kb = time.monotonic() - started, self.stats.peak_kb()
             if message is None:
                 return _Outcome(seconds, memory_kb, observed=self._death(eof), taint=self._taint(), alive=False)
             if message != tag:
                 return self._broken(seconds, memory_kb, f"the program process sent {message[:40]!r}, not the answer to {tag.decode()}")
             if self.supervisor.container:
                 _remove_ipc_objects(self.supervisor.libc)  # detached segments: memory the OOM killer cannot take back
-            cpu = _cpu_seconds(self.pid) - cpu_before
+            cpu = self.stats.cpu_seconds() - cpu_before
             if cpu > self.limits["test_seconds"] + 1:
                 self._kill()
                 return _Outcome(
@@ -757,6 +758,7 @@ class _ProgramChannel:
         """End the program process (done, or failed) and reap it."""
         self.sock.close()
         os.close(self.answers)
+        self.stats.close()
         self._reap()
         if self.pidfd is not None:
             os.close(self.pidfd)
@@ -830,26 +832,36 @@ def _pidfd(pid: int) -> int | None:
         return None  # an old kernel, or a seccomp profile without it: poll instead
 
 
-def _cpu_seconds(pid: int) -> float:
-    """CPU time of a process (all its threads), from /proc: the program cannot forge it."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    except (OSError, IndexError, ValueError):
-        return 0.0
+class _ProcessStats:
+    """CPU time (all threads) and peak resident memory of a process, read from /proc by the
+    supervisor, so the program cannot forge them; the files stay open, read with pread."""
 
+    def __init__(self, pid: int):
+        self.fds = []
+        for name in ("stat", "status"):
+            try:
+                self.fds.append(os.open(f"/proc/{pid}/{name}", os.O_RDONLY))
+            except OSError:
+                self.fds.append(-1)
 
-def _peak_kb(pid: int) -> int | None:
-    """Peak resident memory (VmHWM) of a process, from /proc."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
+    def cpu_seconds(self) -> float:
+        try:
+            fields = os.pread(self.fds[0], 4096, 0).rpartition(b")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def peak_kb(self) -> int | None:
+        try:
+            status = os.pread(self.fds[1], 8192, 0)
+            return int(status[status.index(b"VmHWM:") + 6 :].split(None, 1)[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def close(self) -> None:
+        for fd in self.fds:
+            if fd >= 0:
+                os.close(fd)
 
 
 def _kill(pid: int) -> None:
@@ -895,6 +907,8 @@ def _remove_ipc_objects(libc) -> bool:
     """Remove the System V segments, queues and semaphore sets in our IPC namespace (the
     container's, which outlives programs; a detached segment is memory nobody holds).
     True when none is left. POSIX queues are files in /dev/mqueue, emptied with the scratch."""
+    if not _ipc_in_use(libc):
+        return True
     left = False
     for name, remove in (("shm", lambda i: libc.shmctl(i, IPC_RMID, None)), ("msg", lambda i: libc.msgctl(i, IPC_RMID, None)),
                          ("sem", lambda i: libc.semctl(i, 0, IPC_RMID))):  # fmt: skip
@@ -908,6 +922,18 @@ def _remove_ipc_objects(libc) -> bool:
             if len(fields) > 1 and fields[1].isdigit() and remove(int(fields[1])) != 0:
                 left = True
     return not left
+
+
+def _ipc_in_use(libc) -> bool:
+    """Whether any System V object exists, in three system calls (cheap enough per test):
+    the used-id counts of SHM_INFO, MSG_INFO and SEM_INFO."""
+    buffer = ctypes.create_string_buffer(256)
+    for call, offset in ((lambda: libc.shmctl(0, SHM_INFO, buffer), 0), (lambda: libc.msgctl(0, MSG_INFO, buffer), 0),
+                         (lambda: libc.semctl(0, 0, SEM_INFO, buffer), 7 * 4)):  # fmt: skip
+        ctypes.memset(buffer, 0, len(buffer))
+        if call() < 0 or int.from_bytes(buffer.raw[offset : offset + 4], sys.byteorder, signed=True) > 0:
+            return True  # in use, or cannot tell
+    return False
 
 
 def _empty_directory(path: str) -> bool:
