@@ -55,18 +55,18 @@ def scripted() -> ScriptedRunner:
     return ScriptedRunner(TEXTS)
 
 
-class PidRunner(ScriptedRunner):
+class FakePidRunner(ScriptedRunner):
     """A scripted runner whose every completion names the process that wrote it."""
 
     def generate(self, requests):
         return [Completion(f"```python\nprint({os.getpid()})\n```", 1, 1, "stop") for _ in requests]
 
 
-def pid_runner() -> PidRunner:
-    return PidRunner(TEXTS)
+def pid_runner() -> FakePidRunner:
+    return FakePidRunner(TEXTS)
 
 
-class SlowRunner(ScriptedRunner):
+class FakeSlowRunner(ScriptedRunner):
     """A scripted runner that takes a while per request, so a test can kill it mid-call."""
 
     def generate(self, requests):
@@ -74,8 +74,8 @@ class SlowRunner(ScriptedRunner):
         return super().generate(requests)
 
 
-def slow_runner() -> SlowRunner:
-    return SlowRunner(TEXTS)
+def slow_runner() -> FakeSlowRunner:
+    return FakeSlowRunner(TEXTS)
 
 
 def test_shares_are_balanced_by_weight_and_groups_keep_their_actor():
