@@ -7,6 +7,7 @@ the ids sent. Misses are encoded as one batch, which the fast tokenizers spread 
 
 from __future__ import annotations
 
+import functools
 import threading
 from array import array
 from collections import OrderedDict
@@ -32,6 +33,12 @@ class ChatTokenizer:
         # 4 bytes a token: the default bound holds about 128 MB of ids, a large round's worth.
         self._max_cached_tokens = max_cached_tokens
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def opens_thinking(self) -> bool:
+        """Whether the chat template opens a thinking block itself (Qwen3 thinking models end
+        the prompt with `<think>`), so the model's output holds only its `</think>`."""
+        return self.render([{"role": "user", "content": "x"}]).rstrip().endswith("<think>")
 
     def render(self, messages: Sequence[Message]) -> str:
         return self.tokenizer.apply_chat_template([dict(m) for m in messages], add_generation_prompt=True, tokenize=False)

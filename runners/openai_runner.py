@@ -133,6 +133,11 @@ class OpenAIRunner:
 
     # -- counting ------------------------------------------------------------------------
 
+    @property
+    def opens_thinking(self) -> bool:
+        """Known only with a local tokenizer (`--tokenizer`); a server's template is unseen."""
+        return self._chat is not None and self._chat.opens_thinking
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
         if self._chat is not None:
             return self._chat.count(messages)

@@ -151,6 +151,11 @@ class TransformersRunner:
         self._batch_size = config.batch_size
         self._seed = config.seed
 
+    @property
+    def opens_thinking(self) -> bool:
+        """The chat template opens <think> itself: the solver keeps it with the output."""
+        return self._chat.opens_thinking
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return self._chat.count(messages)
 

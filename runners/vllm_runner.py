@@ -243,6 +243,11 @@ class VLLMRunner:
             self.context_window = min(windows)
         self._chat = ChatTokenizer(tokenizer, self.model)
 
+    @property
+    def opens_thinking(self) -> bool:
+        """The chat template opens <think> itself: the solver keeps it with the output."""
+        return self._chat.opens_thinking
+
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return self._chat.count(messages)
 

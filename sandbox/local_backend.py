@@ -184,11 +184,11 @@ class _PipeChannel:
 def local_warning(own_users: bool, isolation: dict) -> str:
     """What the local backend isolates on this machine and what it does not, plainly."""
     private = [
-        name for name, key in (("network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp", "tmp")) if isolation.get(key)
+        name for name, key in (("network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp, /run/lock", "tmp")) if isolation.get(key)
     ]
     shared = [
         name
-        for name, key in (("the network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp", "tmp"))
+        for name, key in (("the network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp, /run/lock", "tmp"))
         if not isolation.get(key)
     ]
     return (

@@ -77,3 +77,15 @@ def test_require_fits():
     require_fits(0, 100, 28, 128)
     with pytest.raises(RunnerError, match=r"request 3: 100 prompt tokens \+ max_tokens 29 exceed .* 128"):
         require_fits(3, 100, 29, 128)
+
+
+QWEN3_THINKING_TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}"
+)
+
+
+def test_a_template_that_opens_thinking_is_seen(tokenizer):
+    assert ChatTokenizer(tokenizer, "plain").opens_thinking is False
+    tokenizer.chat_template = QWEN3_THINKING_TEMPLATE  # as Qwen3 thinking models ship it
+    assert ChatTokenizer(tokenizer, "thinking").opens_thinking is True
