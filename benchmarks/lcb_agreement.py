@@ -103,8 +103,15 @@ def functional_programs() -> list[tuple[str, Problem, str]]:
 
 def lcb_verdict(check_correctness, problem: Problem, code: str, timeout: int) -> bool:
     tests = problem.all_tests
-    sample = {"input_output": json.dumps({"inputs": [t.input for t in tests], "outputs": [t.output for t in tests],
-                                          "fn_name": problem.func_name if problem.kind == "functional" else None})}  # fmt: skip
+    sample = {
+        "input_output": json.dumps(
+            {
+                "inputs": [t.input for t in tests],
+                "outputs": [t.output for t in tests],
+                "fn_name": problem.func_name if problem.kind == "functional" else None,
+            }
+        )
+    }
     results, _ = check_correctness(sample, code, timeout=timeout, debug=False)
     return all(r is True or r == 1 for r in results) and len(results) == len(tests)
 
@@ -122,8 +129,10 @@ def main() -> None:
 
     full = {p.id: p for p in load_problems([str(DATA / "release_v1_full_tests_sample.jsonl")]) if p.id in SOLVE}
     programs = (functional_programs() + stdin_programs(full))[: args.limit]
-    print(f"{len(programs)} programs ({sum(p.kind == 'functional' for _, p, _ in programs)} functional) on "
-          f"{len({p.id for _, p, _ in programs})} problems; ours in {args.semantics} semantics, Docker")  # fmt: skip
+    print(
+        f"{len(programs)} programs ({sum(p.kind == 'functional' for _, p, _ in programs)} functional) on "
+        f"{len({p.id for _, p, _ in programs})} problems; ours in {args.semantics} semantics, Docker"
+    )
 
     started = time.monotonic()
     theirs = [lcb_verdict(check_correctness, problem, code, args.timeout) for _, problem, code in programs]

@@ -181,16 +181,14 @@ class _PipeChannel:
         return "its stderr: " + self.stderr.read()[-1500:].decode(errors="replace")
 
 
+TEMPORARY_DIRECTORIES = "/tmp, /dev/shm, /var/tmp, /run/lock"
+
+
 def local_warning(own_users: bool, isolation: dict) -> str:
     """What the local backend isolates on this machine and what it does not, plainly."""
-    private = [
-        name for name, key in (("network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp, /run/lock", "tmp")) if isolation.get(key)
-    ]
-    shared = [
-        name
-        for name, key in (("the network", "network"), ("IPC objects", "ipc"), ("/tmp, /dev/shm, /var/tmp, /run/lock", "tmp"))
-        if not isolation.get(key)
-    ]
+    walls = (("network", "the network", "network"), ("IPC objects", "IPC objects", "ipc"), (TEMPORARY_DIRECTORIES,) * 2 + ("tmp",))
+    private = [name for name, _, key in walls if isolation.get(key)]
+    shared = [name for _, name, key in walls if not isolation.get(key)]
     return (
         "the local sandbox is not an isolation boundary: programs run on this machine "
         + ("under users of their own" if own_users else "as you")

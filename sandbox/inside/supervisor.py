@@ -910,8 +910,11 @@ def _remove_ipc_objects(libc) -> bool:
     if not _ipc_in_use(libc):
         return True
     left = False
-    for name, remove in (("shm", lambda i: libc.shmctl(i, IPC_RMID, None)), ("msg", lambda i: libc.msgctl(i, IPC_RMID, None)),
-                         ("sem", lambda i: libc.semctl(i, 0, IPC_RMID))):  # fmt: skip
+    for name, remove in (
+        ("shm", lambda i: libc.shmctl(i, IPC_RMID, None)),
+        ("msg", lambda i: libc.msgctl(i, IPC_RMID, None)),
+        ("sem", lambda i: libc.semctl(i, 0, IPC_RMID)),
+    ):
         try:
             with open(f"/proc/sysvipc/{name}") as f:
                 rows = f.readlines()[1:]
@@ -928,8 +931,11 @@ def _ipc_in_use(libc) -> bool:
     """Whether any System V object exists, in three system calls (cheap enough per test):
     the used-id counts of SHM_INFO, MSG_INFO and SEM_INFO."""
     buffer = ctypes.create_string_buffer(256)
-    for call, offset in ((lambda: libc.shmctl(0, SHM_INFO, buffer), 0), (lambda: libc.msgctl(0, MSG_INFO, buffer), 0),
-                         (lambda: libc.semctl(0, 0, SEM_INFO, buffer), 7 * 4)):  # fmt: skip
+    for call, offset in (
+        (lambda: libc.shmctl(0, SHM_INFO, buffer), 0),
+        (lambda: libc.msgctl(0, MSG_INFO, buffer), 0),
+        (lambda: libc.semctl(0, 0, SEM_INFO, buffer), 7 * 4),
+    ):
         ctypes.memset(buffer, 0, len(buffer))
         if call() < 0 or int.from_bytes(buffer.raw[offset : offset + 4], sys.byteorder, signed=True) > 0:
             return True  # in use, or cannot tell

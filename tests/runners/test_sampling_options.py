@@ -40,10 +40,29 @@ def test_solve_records_the_options_in_config_and_json(tmp_path):
     script.write_text(json.dumps([ANSWER]))
     flags = ["--top-k", "20", "--min-p", "0.05", "--presence-penalty", "0.3", "--repetition-penalty", "1.1"]
     done = subprocess.run(
-        [*RSA_CODE, "solve", "a-plus-b", "-n", "2", "-k", "1", "-t", "1", "--runner", "scripted", "--model", str(script),
-         *flags, "--json", "--out", str(tmp_path / "run")],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            *RSA_CODE,
+            "solve",
+            "a-plus-b",
+            "-n",
+            "2",
+            "-k",
+            "1",
+            "-t",
+            "1",
+            "--runner",
+            "scripted",
+            "--model",
+            str(script),
+            *flags,
+            "--json",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)["config"]
     assert {k: printed[k] for k in OPTIONS} == OPTIONS

@@ -12,6 +12,11 @@ import pytest
 
 from sandbox import Verdict, make_sandbox
 from sandbox.docker_backend import OWNER_LABEL, _owner
+from tests.sandbox.attack_checks import (  # noqa: F401 -- tests collected here, on this backend's outcome
+    test_a_program_that_lowers_the_supervisors_limits_harms_no_later_program,
+    test_no_state_outlives_a_program,
+    test_time_is_the_supervisors_not_the_programs,
+)
 from tests.sandbox.attacks import (
     ATTACK_LIMITS,
     FIND_STATE_JOB,
@@ -110,19 +115,3 @@ def test_later_runs_are_unaffected(outcome, listener):
 
 def test_nothing_is_left_behind(outcome):
     assert outcome["left"] == []
-
-
-def test_no_state_outlives_a_program(outcome):
-    assert all(r.verdict is Verdict.PASSED for r in outcome["left_state"]), [(r.verdict, r.detail, r.tests) for r in outcome["left_state"]]
-    assert all(r.verdict is Verdict.PASSED for r in outcome["found_state"]), [r.tests[0].detail for r in outcome["found_state"]]
-
-
-def test_time_is_the_supervisors_not_the_programs(outcome):
-    for semantics in ("lcb", "judge"):
-        assert outcome["results"][f"patch_the_clock_{semantics}"].tests[0].seconds >= 1.4
-
-
-def test_a_program_that_lowers_the_supervisors_limits_harms_no_later_program(outcome):
-    assert all(r.verdict is Verdict.PASSED for r in outcome["lowered"]), [
-        (r.verdict, r.tests[0].detail if r.tests else r.detail) for r in outcome["lowered"]
-    ]
