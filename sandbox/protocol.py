@@ -130,7 +130,13 @@ def exchange(channel: Channel, job: Job, limits: Limits) -> tuple[ProgramResult,
             if len(body) > body_cap:
                 raise InfraError(f"the harness sent more than {body_cap} bytes of output for one test")
         elif "test" in message:
-            result = judge(job, message["test"], seen, body.decode("utf-8", "replace"))
+            record = message["test"]
+            if isinstance(record, dict) and "body" in record:  # a small output, in the record itself
+                try:
+                    body = bytearray(base64.b64decode(record["body"], validate=True))
+                except (TypeError, ValueError):
+                    raise InfraError("the harness sent a malformed output") from None
+            result = judge(job, record, seen, body.decode("utf-8", "replace"))
             body = bytearray()
             seen += 1
             if not stop_sent:

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any, TypedDict
 
 HEADER_ROOM = 64 * 1024  # a header line at most; the body's cap is the output limit
+INLINE_INPUT_BYTES = 60 * 1024  # a test input up to this comes in the stage's message, else in a memory file
 DETAIL_CHARS = 1200
 TRACEBACK_LINES = 12
 MODULE_NAME = "tmp_sol"  # LiveCodeBench's module name
@@ -376,7 +377,8 @@ class LcbStreams:
 def serve_tests(setup: Setup, sock, answer_fd: int, compiled, code: str) -> None:
     """A program process that runs the module once, then tests in order as the supervisor
     sends them (lcb semantics, and functional problems in judge semantics). Messages from
-    the supervisor: (b"M", [result]) run the module; (b"T<i>", [input, result]) run test i.
+    the supervisor: (b"M", [result]) run the module, the result file kept for every stage;
+    (b"T<i>\\0" + input, []), or for a large input (b"T<i>", [input]), run test i.
     Each is answered on `answer_fd` with the same bytes and a newline once the result is written."""
     streams = LcbStreams()
     clear_refs = open_clear_refs(setup["libc"])
@@ -386,23 +388,25 @@ def serve_tests(setup: Setup, sock, answer_fd: int, compiled, code: str) -> None
     namespace = {"__name__": MODULE_NAME, "__builtins__": builtins}
     target = None
     while True:
-        message, fds, _, _ = socket.recv_fds(sock, 64, 4)
+        message, fds, _, _ = socket.recv_fds(sock, INLINE_INPUT_BYTES + 64, 4)
         if not message:
             return
+        message, inline, data = message.partition(b"\0")  # a small input rides in the message
         if message == b"M":
+            result_fd = fds[0]  # kept: the supervisor empties it before each stage
             try:
                 exec(compiled, namespace)
                 target = entry_point(job, namespace, code)
-                write_result(fds[0], {"kind": "ready"})
+                write_result(result_fd, {"kind": "ready"})
             except BaseException as e:  # noqa: BLE001 -- the program's failure, reported
-                write_result(fds[0], error_header(e))
+                write_result(result_fd, error_header(e))
         else:
-            text = read_all(fds[0]).decode("utf-8", "surrogatepass")
+            text = (data if inline else read_all(fds[0])).decode("utf-8", "surrogatepass")
+            for fd in fds:
+                os.close(fd)
             _set_limit(resource.RLIMIT_CPU, math.ceil(cpu_seconds() + job["limits"]["test_seconds"]) + 1, setup["cpu_hard"])
             reset_peak_memory(clear_refs)
-            run_test(job, target, text, fds[1], cap, streams, namespace, code)
-        for fd in fds:
-            os.close(fd)
+            run_test(job, target, text, result_fd, cap, streams, namespace, code)
         os.write(answer_fd, message + b"\n")
 
 

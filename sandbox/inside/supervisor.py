@@ -74,6 +74,7 @@ CONTAINER_SCRATCH = ("/tmp", "/dev/shm", "/dev/mqueue")  # all a container's use
 LOCAL_TMP_MOUNTS = ("/tmp", "/dev/shm", "/var/tmp", "/run/lock")  # private tmpfs in the local backend's mount namespace
 HOST_LINE_BYTES = 1 << 26
 BODY_CHUNK_BYTES = 1 << 20
+INLINE_BODY_BYTES = 64 << 10  # a test's output up to this goes in its record
 SUPERVISOR_RECURSION_LIMIT = 1000  # Python's own: nothing here recurses on the program's data
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -592,12 +593,13 @@ class _Outcome:
         seconds: float,
         memory_kb: int | None,
         header: dict | None = None,
+        body: bytes | None = None,
         observed: tuple[str, str] | None = None,
         taint: str | None = None,
         alive: bool = True,
     ):
         self.seconds, self.memory_kb = seconds, memory_kb
-        self.header = header or {}
+        self.header, self.body = header or {}, body
         self.observed, self.taint, self.alive = observed, taint, alive
 
     @property
@@ -608,6 +610,8 @@ class _Outcome:
         common = {"seconds": self.seconds, "memory_kb": self.memory_kb}
         if self.observed is not None:
             return {"observed": self.observed[0], "detail": self.observed[1], **common}
+        if self.body is not None:  # small: in the record itself, not in chunks ahead of it
+            return {"result": self.header, "body": base64.b64encode(self.body).decode(), **common}
         return {"result": self.header, **common}
 
 
@@ -627,6 +631,7 @@ class _ProgramChannel:
         self.pending = b""
         self.pidfd = _pidfd(pid)
         self.stats = _ProcessStats(pid)
+        self.result_fd = os.memfd_create("result")
         self.oom_kills = supervisor.oom_kills()
         self.status: int | None = None
         self.killed = False
@@ -645,44 +650,49 @@ class _ProgramChannel:
         raise HarnessError(f"the program process did not start (status {self._reap()})")
 
     def stage(self, tag: bytes, text: str | None) -> _Outcome:
-        result_fd = os.memfd_create("result")
+        # One result file for the process, handed over with the module stage and emptied
+        # before each stage: what it holds when the answer comes is the stage's result.
+        result_fd = self.result_fd
+        os.ftruncate(result_fd, 0)
+        os.lseek(result_fd, 0, os.SEEK_SET)
+        data = b"" if text is None else text.encode("utf-8", "surrogatepass")
+        inline = text is None or len(data) <= program.INLINE_INPUT_BYTES  # a small input rides in the message
+        fds = [result_fd] if text is None else [] if inline else [_memfd("input", data)]
+        # In a container of one CPU a stage's CPU time cannot pass its wall time, which is
+        # bounded already: CPU is read only where a program may run on several cores.
+        cpu_before = self.stats.cpu_seconds() if not self.supervisor.container else 0.0
+        started = time.monotonic()
         try:
-            fds = [result_fd] if text is None else [_memfd("input", text.encode("utf-8", "surrogatepass")), result_fd]
-            cpu_before = self.stats.cpu_seconds()
-            started = time.monotonic()
-            try:
-                socket.send_fds(self.sock, [tag], fds)
-            except OSError:
-                pass  # it is gone: its death is seen below
-            finally:
-                if text is not None:
-                    os.close(fds[0])
-            message, eof = self._wait(min(started + self.limits["test_seconds"], self.deadline))
-            seconds, memory_kb = time.monotonic() - started, self.stats.peak_kb()
-            if message is None:
-                return _Outcome(seconds, memory_kb, observed=self._death(eof), taint=self._taint(), alive=False)
-            if message != tag:
-                return self._broken(seconds, memory_kb, f"the program process sent {message[:40]!r}, not the answer to {tag.decode()}")
-            if self.supervisor.container:
-                _remove_ipc_objects(self.supervisor.libc)  # detached segments: memory the OOM killer cannot take back
-            cpu = self.stats.cpu_seconds() - cpu_before
-            if cpu > self.limits["test_seconds"] + 1:
-                self._kill()
-                return _Outcome(
-                    seconds, memory_kb, observed=(TIME_LIMIT, f"used {cpu:.1f} s of CPU time"), taint=self._taint(), alive=False
-                )
-            result, ok = _read_result(result_fd, self.limits["output_bytes"])
-            if not ok:
-                if result == "too big":
-                    return _Outcome(seconds, memory_kb, observed=_output_limit(self.limits))
-                return self._broken(seconds, memory_kb, f"the program process wrote a malformed result ({result})")
-            header, body_start, body_length = result
-            if header["kind"] == "output_limit":
-                return _Outcome(seconds, memory_kb, observed=_output_limit(self.limits))
-            self.supervisor.send_body(result_fd, body_start, body_length)  # ahead of the test's record
-            return _Outcome(seconds, memory_kb, header)
+            socket.send_fds(self.sock, [tag + b"\0" + data if text is not None and inline else tag], fds)
+        except OSError:
+            pass  # it is gone: its death is seen below
         finally:
-            os.close(result_fd)
+            if text is not None and not inline:
+                os.close(fds[0])
+        message, eof = self._wait(min(started + self.limits["test_seconds"], self.deadline))
+        seconds, memory_kb = time.monotonic() - started, self.stats.peak_kb()
+        if message is None:
+            return _Outcome(seconds, memory_kb, observed=self._death(eof), taint=self._taint(), alive=False)
+        if message != tag:
+            return self._broken(seconds, memory_kb, f"the program process sent {message[:40]!r}, not the answer to {tag.decode()}")
+        if self.supervisor.container:
+            _remove_ipc_objects(self.supervisor.libc)  # detached segments: memory the OOM killer cannot take back
+        cpu = self.stats.cpu_seconds() - cpu_before if not self.supervisor.container else 0.0
+        if cpu > self.limits["test_seconds"] + 1:
+            self._kill()
+            return _Outcome(seconds, memory_kb, observed=(TIME_LIMIT, f"used {cpu:.1f} s of CPU time"), taint=self._taint(), alive=False)
+        result, ok = _read_result(result_fd, self.limits["output_bytes"])
+        if not ok:
+            if result == "too big":
+                return _Outcome(seconds, memory_kb, observed=_output_limit(self.limits))
+            return self._broken(seconds, memory_kb, f"the program process wrote a malformed result ({result})")
+        header, body_start, body_length = result
+        if header["kind"] == "output_limit":
+            return _Outcome(seconds, memory_kb, observed=_output_limit(self.limits))
+        if body_length <= INLINE_BODY_BYTES:
+            return _Outcome(seconds, memory_kb, header, os.pread(result_fd, body_length, body_start))
+        self.supervisor.send_body(result_fd, body_start, body_length)  # ahead of the test's record
+        return _Outcome(seconds, memory_kb, header)
 
     def _broken(self, seconds: float, memory_kb: int | None, detail: str) -> _Outcome:
         self._kill()
@@ -758,6 +768,7 @@ class _ProgramChannel:
         """End the program process (done, or failed) and reap it."""
         self.sock.close()
         os.close(self.answers)
+        os.close(self.result_fd)
         self.stats.close()
         self._reap()
         if self.pidfd is not None:
@@ -927,10 +938,13 @@ def _remove_ipc_objects(libc) -> bool:
     return not left
 
 
+_IPC_INFO_BUFFER = ctypes.create_string_buffer(256)
+
+
 def _ipc_in_use(libc) -> bool:
     """Whether any System V object exists, in three system calls (cheap enough per test):
     the used-id counts of SHM_INFO, MSG_INFO and SEM_INFO."""
-    buffer = ctypes.create_string_buffer(256)
+    buffer = _IPC_INFO_BUFFER
     for call, offset in (
         (lambda: libc.shmctl(0, SHM_INFO, buffer), 0),
         (lambda: libc.msgctl(0, MSG_INFO, buffer), 0),
@@ -985,8 +999,11 @@ def _empty_directory_fd(fd: int, depth: int, budget: list[int]) -> bool:
     return ok
 
 
-def _limits_in_force() -> dict:
-    return {name: resource.getrlimit(getattr(resource, name)) for name in dir(resource) if name.startswith("RLIMIT_")}
+_RLIMITS = tuple(getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_"))
+
+
+def _limits_in_force() -> list:
+    return [resource.getrlimit(which) for which in _RLIMITS]
 
 
 def harness_digest() -> str:
