@@ -24,7 +24,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from docker.types import LogConfig, Ulimit
 
 from sandbox.pool import PooledSandbox
-from sandbox.protocol import InfraError, check_hello, exchange, max_line_bytes
+from sandbox.protocol import MAX_LINE_BYTES, InfraError, check_hello, exchange
 from sandbox.types import DEFAULT_IMAGE, Job, Limits, ProgramResult, SandboxUnavailable
 
 LABEL = "rsa-code.sandbox"  # every container we make carries it
@@ -113,7 +113,7 @@ class DockerSandbox(PooledSandbox):
                 labels={LABEL: "1", OWNER_LABEL: _owner()},
                 host_config=host_config,
             )
-            container = _Container(api, created["Id"], max_line_bytes(limits))
+            container = _Container(api, created["Id"], MAX_LINE_BYTES)
             try:
                 container.attach()
                 api.start(created["Id"])

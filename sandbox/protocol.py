@@ -24,6 +24,9 @@ from sandbox.types import Job, Limits, ProgramResult, TestResult, Verdict
 
 INSIDE = Path(__file__).with_name("inside")  # the supervisor and the program side, shipped into the sandbox
 INSIDE_FILES = ("supervisor.py", "program.py")
+# The longest line a supervisor writes: a record with its detail, or a chunk of a test's
+# output (1 MiB, base64).
+MAX_LINE_BYTES = 4 << 20
 REPLY_SLACK_SECONDS = 30.0  # past the program's own time limit, a silent supervisor is broken
 _OBSERVED = {Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.RUNTIME_ERROR}
 _job_ids = itertools.count(1)
@@ -49,12 +52,6 @@ def harness_digest() -> str:
     for name in INSIDE_FILES:
         digest.update((INSIDE / name).read_bytes())
     return digest.hexdigest()
-
-
-def max_line_bytes(limits: Limits) -> int:
-    """The longest line a supervisor may write: a record with its detail, or a chunk of a
-    test's output (1 MiB, base64)."""
-    return 4 << 20
 
 
 def check_hello(line: bytes) -> dict:

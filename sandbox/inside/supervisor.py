@@ -596,11 +596,10 @@ class _Outcome:
         body: bytes | None = None,
         observed: tuple[str, str] | None = None,
         taint: str | None = None,
-        alive: bool = True,
     ):
         self.seconds, self.memory_kb = seconds, memory_kb
         self.header, self.body = header or {}, body
-        self.observed, self.taint, self.alive = observed, taint, alive
+        self.observed, self.taint = observed, taint
 
     @property
     def failed_here(self) -> bool:
@@ -672,7 +671,7 @@ class _ProgramChannel:
         message, eof = self._wait(min(started + self.limits["test_seconds"], self.deadline))
         seconds, memory_kb = time.monotonic() - started, self.stats.peak_kb()
         if message is None:
-            return _Outcome(seconds, memory_kb, observed=self._death(eof), taint=self._taint(), alive=False)
+            return _Outcome(seconds, memory_kb, observed=self._death(eof), taint=self._taint())
         if message != tag:
             return self._broken(seconds, memory_kb, f"the program process sent {message[:40]!r}, not the answer to {tag.decode()}")
         if self.supervisor.container:
@@ -680,7 +679,7 @@ class _ProgramChannel:
         cpu = self.stats.cpu_seconds() - cpu_before if not self.supervisor.container else 0.0
         if cpu > self.limits["test_seconds"] + 1:
             self._kill()
-            return _Outcome(seconds, memory_kb, observed=(TIME_LIMIT, f"used {cpu:.1f} s of CPU time"), taint=self._taint(), alive=False)
+            return _Outcome(seconds, memory_kb, observed=(TIME_LIMIT, f"used {cpu:.1f} s of CPU time"), taint=self._taint())
         result, ok = _read_result(result_fd, self.limits["output_bytes"])
         if not ok:
             if result == "too big":
@@ -696,7 +695,7 @@ class _ProgramChannel:
 
     def _broken(self, seconds: float, memory_kb: int | None, detail: str) -> _Outcome:
         self._kill()
-        return _Outcome(seconds, memory_kb, observed=(RUNTIME_ERROR, detail), taint=self._taint(), alive=False)
+        return _Outcome(seconds, memory_kb, observed=(RUNTIME_ERROR, detail), taint=self._taint())
 
     def _wait(self, stage_end: float) -> tuple[bytes | None, bool]:
         """(the next message, False), or (None, whether the channel closed first) once the
