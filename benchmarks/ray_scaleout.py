@@ -7,10 +7,15 @@ Runners (say which when quoting the figure):
 - scripted (default): a scripted runner with a simulated model time, `--ms-per-token` per
   completion token of a call, as a batched engine whose time grows with the tokens it writes.
   It measures what the pool adds and loses (placement, imbalance, transfers), not compute.
-- transformers: the embedded SmolLM2-135M on CPU, one core per actor (needs two idle cores).
+- transformers: the embedded SmolLM2-135M on CPU (transformers runner), one core per actor:
+  each actor pins itself to a core of its own (sched_setaffinity) and runs one torch and
+  one OpenMP thread, so two actors use two cores and one actor one. It needs two idle
+  cores; the script prints the load average before and after, and where each actor ran.
+  (The vllm runner per actor is not offered: on 2 cores its engine's own processes and
+  start-up cost more than the model does.)
 
-Both runs must write the same candidates and grades; the script checks it, then prints the
-wall time of each and the ratio.
+With the scripted runner both runs must write the same candidates and grades; the script
+checks it. It prints both wall times side by side and their ratio.
 
     .venv/bin/python benchmarks/ray_scaleout.py [--problems 16] [--n 4] [--t 2] [--runner scripted]
 """
@@ -18,6 +23,7 @@ wall time of each and the ratio.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import tempfile
@@ -58,6 +64,41 @@ class SimulatedEngine(ScriptedRunner):
         return done
 
 
+class PinnedEmbedded:
+    """A runner factory for an actor: claims a core no other actor of this benchmark holds
+    (a lock file per core, held while the actor lives), pins the actor to it, limits torch
+    and OpenMP to one thread, then builds the transformers runner on the embedded model.
+    Appends {pid, core, torch threads} to `placements` (a JSON-lines file)."""
+
+    def __init__(self, config: RunnerConfig, locks: Path, placements: Path):
+        self.config, self.locks, self.placements = config, locks, placements
+
+    def __call__(self):
+        import torch
+
+        from runners import make_runner
+
+        cores = sorted(os.sched_getaffinity(0))
+        for core in cores:
+            handle = open(self.locks / f"core-{core}.lock", "w")  # noqa: SIM115 -- held (and the lock with it) for the actor's life
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            break
+        else:
+            raise RuntimeError(f"every core ({cores}) is taken by another actor")
+        os.sched_setaffinity(0, {core})
+        os.environ["OMP_NUM_THREADS"] = "1"
+        torch.set_num_threads(1)
+        with self.placements.open("a") as f:
+            f.write(json.dumps({"pid": os.getpid(), "core": core, "torch_threads": torch.get_num_threads()}) + "\n")
+        runner = make_runner(self.config)
+        runner.core_lock = handle  # held as long as the actor's runner
+        return runner
+
+
 def run(actors: int, args: argparse.Namespace, out: Path) -> tuple[float, float]:
     """(wall seconds, generation seconds) of one eval on `actors` generation actors."""
     rsa = RSAConfig(n=args.n, k=min(2, args.n), t=args.t, max_tokens=args.max_tokens, seed=0)
@@ -65,7 +106,9 @@ def run(actors: int, args: argparse.Namespace, out: Path) -> tuple[float, float]
         ms = args.ms_per_token
         factory, recorded = (lambda: SimulatedEngine(ms)), RunnerConfig(kind="scripted", model="simulated")
     else:
-        factory = recorded = RunnerConfig(kind="transformers", batch_size=args.n)
+        recorded = RunnerConfig(kind="transformers", batch_size=args.n)
+        (out.parent / "locks").mkdir(exist_ok=True)
+        factory = PinnedEmbedded(recorded, out.parent / "locks", out.parent / f"placements-{actors}.jsonl")
     sandbox = SandboxConfig(kind="local", workers=1)
     ray = RayConfig(address="local", graders=1)
     job = EvalJob((str(DATA),), out, EvalConfig(rsa=rsa), recorded, sandbox, ProblemFilter(limit=args.problems), ray=ray)
@@ -96,25 +139,38 @@ def main() -> None:
     parser.add_argument("--runner", choices=("scripted", "transformers"), default="scripted")
     parser.add_argument("--ms-per-token", type=float, default=2.0, help="scripted: simulated model time per completion token")
     args = parser.parse_args()
-    load = os.getloadavg()[0]  # other work on the machine: the embedded model needs idle cores
+    load = os.getloadavg()  # other work on the machine: the embedded model needs idle cores
     connect("local")
+    placements = {}
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
         for actors in (1, 2):
             results[actors] = run(actors, args, Path(tmp) / f"actors-{actors}")
-        if args.runner == "scripted" and records(Path(tmp) / "actors-1") != records(Path(tmp) / "actors-2"):
+            where = Path(tmp) / f"placements-{actors}.jsonl"
+            placements[actors] = [json.loads(line) for line in where.read_text().splitlines()] if where.exists() else []
+        same = records(Path(tmp) / "actors-1") == records(Path(tmp) / "actors-2")
+        if args.runner == "scripted" and not same:
             raise SystemExit("the runs on one actor and on two wrote different records")
+    after = os.getloadavg()
     what = (
         f"scripted runner, {args.ms_per_token:g} ms per completion token"
         if args.runner == "scripted"
         else "embedded SmolLM2 (transformers), one core per actor"
     )
     print(f"{args.problems} LiveCodeBench problems, N={args.n} T={args.t}, {what}, grading on one actor (local sandbox)")
-    print(f"load average {load:.1f} at the start, on {os.cpu_count()} cores")
-    for actors, (wall, gen) in results.items():
-        print(f"  {actors} generation actor{'s' if actors > 1 else ''}: {wall:.1f} s wall, {gen:.1f} s generating")
+    print(
+        f"{os.cpu_count()} cores; load average (1, 5, 15 min) {' '.join(f'{x:.2f}' for x in load)} before, "
+        f"{' '.join(f'{x:.2f}' for x in after)} after"
+    )
+    for actors, where in placements.items():
+        if where:
+            print(f"  {actors} actor(s) ran on: " + ", ".join(f"core {p['core']} ({p['torch_threads']} torch thread)" for p in where))
     (wall1, gen1), (wall2, gen2) = results[1], results[2]
-    print(f"two actors vs one: {wall1 / wall2:.2f}x faster end to end, {gen1 / gen2:.2f}x faster generation")
+    print("| | 1 actor | 2 actors | ratio (1 / 2) |")
+    print("|---|---|---|---|")
+    print(f"| wall time | {wall1:.1f} s | {wall2:.1f} s | {wall1 / wall2:.2f}x |")
+    print(f"| generating | {gen1:.1f} s | {gen2:.1f} s | {gen1 / gen2:.2f}x |")
+    print(f"records of the two runs: {'the same' if same else 'different (transformers seeds whole batches, and the batches differ)'}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ examples, with the filters a user expects; and a summary of what was loaded."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -13,7 +14,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from problems.errors import InputFileError, UsageError
+from problems.humaneval import humaneval_problem, is_humaneval_row
 from problems.lcb import LCB_FILE_NAMES, lcb_problem, release_files
+from problems.mbpp import is_mbpp_row, mbpp_problem
 from problems.models import Difficulty, Kind, Problem
 from problems.problem_files import problem_from_row, read_problem_file
 
@@ -33,6 +36,7 @@ class ProblemFilter(BaseModel):
     difficulties: frozenset[Difficulty] | None = Field(default=None, min_length=1)
     kinds: frozenset[Kind] | None = Field(default=None, min_length=1)
     ids: tuple[str, ...] | None = Field(default=None, min_length=1)  # each must exist in the input
+    splits: frozenset[str] | None = Field(default=None, min_length=1)  # the dataset's split (MBPP: test = task ids 11..510)
     limit: int | None = Field(default=None, ge=1)  # the first N that match, in load order
 
     @field_validator("release")
@@ -63,6 +67,7 @@ class ProblemFilter(BaseModel):
             and (self.difficulties is None or problem.difficulty in self.difficulties)
             and (self.kinds is None or problem.kind in self.kinds)
             and (self.ids is None or problem.id in self.ids)
+            and (self.splits is None or problem.split in self.splits)
         )
 
 
@@ -117,8 +122,8 @@ def _files(path: str | Path) -> list[tuple[Path, str]]:
             raise InputFileError(p, f"holds no LiveCodeBench .jsonl or problem files ({', '.join(PROBLEM_FILE_SUFFIXES)})")
         return [(f, f.name) for f in found]
     if p.is_file():
-        if p.suffix.lower() not in (".jsonl", *PROBLEM_FILE_SUFFIXES):
-            raise InputFileError(p, f"unknown kind of file: expected .jsonl, {', '.join(PROBLEM_FILE_SUFFIXES)}")
+        if not _is_jsonl(p) and p.suffix.lower() not in PROBLEM_FILE_SUFFIXES:
+            raise InputFileError(p, f"unknown kind of file: expected .jsonl, .jsonl.gz, {', '.join(PROBLEM_FILE_SUFFIXES)}")
         return [(p, p.name)]
     if p.exists():
         raise InputFileError(p, "neither a file nor a directory")
@@ -133,7 +138,7 @@ def _directory_files(directory: Path) -> list[Path]:
     recursive; README.md and hidden files are skipped."""
     entries = sorted(f for f in directory.iterdir() if f.is_file() and not f.name.startswith("."))
     lcb = [directory / name for name in LCB_FILE_NAMES if (directory / name).is_file()]
-    other_jsonl = [f for f in entries if f.suffix.lower() == ".jsonl" and f.name not in LCB_FILE_NAMES]
+    other_jsonl = [f for f in entries if _is_jsonl(f) and f.name not in LCB_FILE_NAMES]
     problem_files = [f for f in entries if f.suffix.lower() in PROBLEM_FILE_SUFFIXES and f.name.lower() != "readme.md"]
     return lcb + other_jsonl + problem_files
 
@@ -168,7 +173,7 @@ def _release(paths: Sequence[str | Path], release: str) -> list[tuple[Path, str]
 
 def _read(file: Path, source: str, keep: Callable[[Problem], bool]) -> Iterator[tuple[Problem, int | None]]:
     """(problem, line) for each kept problem of a file, lazily: a limit stops reading."""
-    if file.suffix.lower() != ".jsonl":
+    if not _is_jsonl(file):
         problem = read_problem_file(file, source)
         if keep(problem):
             yield problem, None
@@ -176,6 +181,9 @@ def _read(file: Path, source: str, keep: Callable[[Problem], bool]) -> Iterator[
     for line, row in _jsonl_rows(file):
         if any(key.startswith("question_") for key in row):
             problem = lcb_problem(row, file, line, keep)
+        elif is_humaneval_row(row) or is_mbpp_row(row):  # HumanEval, MBPP: assertion tests
+            problem = humaneval_problem(row, file, line) if is_humaneval_row(row) else mbpp_problem(row, file, line)
+            problem = problem if keep(problem) else None
         else:
             problem = problem_from_row(row, file, line, source)
             problem = problem if keep(problem) else None
@@ -183,9 +191,14 @@ def _read(file: Path, source: str, keep: Callable[[Problem], bool]) -> Iterator[
             yield problem, line
 
 
+def _is_jsonl(file: Path) -> bool:
+    return file.name.lower().endswith((".jsonl", ".jsonl.gz"))
+
+
 def _jsonl_rows(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with file.open("rb") as f:  # bytes, so a decoding error is pinned to its own line
-        for line, raw in enumerate(f, start=1):
+    opened = gzip.open(file, "rb") if file.name.lower().endswith(".gz") else file.open("rb")
+    with opened as f:  # bytes, so a decoding error is pinned to its own line
+        for line, raw in enumerate(_lines(f, file), start=1):
             try:
                 text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
             except UnicodeDecodeError as e:
@@ -201,6 +214,13 @@ def _jsonl_rows(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             if not isinstance(row, dict):
                 raise InputFileError(file, f"a row must be a JSON object, not {type(row).__name__}", line=line)
             yield line, row
+
+
+def _lines(f: Any, file: Path) -> Iterator[bytes]:
+    try:
+        yield from f
+    except (OSError, EOFError) as e:  # a .gz that is not gzip, or cut short
+        raise InputFileError(file, f"cannot be read: {e}") from None
 
 
 class _DuplicateKey(Exception):

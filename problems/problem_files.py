@@ -8,13 +8,13 @@ import re
 from datetime import date, datetime
 from json.decoder import scanstring
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, ValidationError
 
 from problems.errors import InputFileError
-from problems.models import Difficulty, Kind, Problem, TestCase
+from problems.models import Difficulty, Problem, TestCase
 
 FORMAT_HELP = """\
 # Problem files
@@ -124,7 +124,7 @@ class _ProblemFile(BaseModel):
     id: StrictStr = Field(min_length=1)
     title: StrictStr = ""
     statement: StrictStr = Field(min_length=1)
-    kind: Kind
+    kind: Literal["stdin", "functional"]  # assertion problems come from HumanEval and MBPP files
     starter_code: StrictStr = ""
     func_name: StrictStr | None = None
     tests: list[_FileTest] = []

@@ -14,6 +14,7 @@ from prompts.builder import (
     trim_middle,
 )
 from prompts.template_set import PLACEHOLDERS, Templates, check_template, default_templates, load_templates
+from prompts.verify import build_verification, verification_messages
 
 __all__ = [
     "Budget",
@@ -26,10 +27,12 @@ __all__ = [
     "Trim",
     "aggregation_messages",
     "build_aggregation",
+    "build_verification",
     "build_generation",
     "check_template",
     "default_templates",
     "generation_messages",
     "load_templates",
     "trim_middle",
+    "verification_messages",
 ]

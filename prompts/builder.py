@@ -68,6 +68,10 @@ class Prompt:
 def _format_instructions(problem: Problem, t: Templates) -> str:
     if problem.kind == "stdin":
         return t["format_stdin"]
+    if problem.kind == "assertion":  # HumanEval (the signature and docstring are the statement), MBPP (public asserts)
+        if problem.public_tests:
+            return t["format_assertion_tests"].format(func_name=problem.func_name, tests="\n".join(x.input for x in problem.public_tests))
+        return t["format_assertion"].format(func_name=problem.func_name)
     if problem.starter_code.strip():
         return t["format_functional"].format(starter_code=problem.starter_code.rstrip())
     return t["format_function"].format(func_name=problem.func_name)

@@ -35,6 +35,9 @@ PLACEHOLDERS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = MappingPro
         "format_stdin": ((), ()),
         "format_functional": (("starter_code",), ()),
         "format_function": (("func_name",), ()),
+        "format_assertion": (("func_name",), ()),
+        "format_assertion_tests": (("func_name", "tests"), ()),
+        "verify": (("statement", "program"), ()),
     }
 )
 SUFFIX = ".txt"

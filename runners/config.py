@@ -75,7 +75,8 @@ class RunnerConfig(BaseModel):
     data_parallel_size: int = Field(
         1,
         ge=1,
-        description="vllm: model replicas, each in its own process on its own tensor_parallel_size GPUs; a batch is split between them.",
+        description="Engines (model replicas), each a Ray generation actor on its own tensor_parallel_size GPUs; "
+        "above 1 without --ray it starts a local Ray instance (docs/ray.md).",
     )
     dtype: str = Field("auto", description="vllm: weight and activation dtype ('auto', 'bfloat16', 'float16', ...).")
     gpu_memory_utilization: float | None = Field(

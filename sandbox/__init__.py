@@ -58,7 +58,16 @@ def job_for(
     problem: Problem, code: str, tests: Sequence[TestCase] | None = None, mode: Mode = "first_failure", semantics: Semantics = "lcb"
 ) -> Job:
     """A job grading `code` on `problem`: all its tests (public first) unless `tests` says."""
-    return Job(code, problem.kind, tuple(problem.all_tests if tests is None else tests), problem.func_name, mode, semantics)
+    return Job(
+        code,
+        problem.kind,
+        tuple(problem.all_tests if tests is None else tests),
+        problem.func_name,
+        mode,
+        semantics,
+        problem.setup_code,
+        problem.test_classes,
+    )
 
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Judging on the host: what a test's program produced against what was expected, by
 LiveCodeBench's rules (lcb_runner/evaluation/testing_util.py), on plain data decoded here.
 Nothing from the program is ever called: its output is text, its functional result a
-value rebuilt here from the canonical form (see sandbox/inside/program.py).
+value rebuilt here from the canonical form (sandbox/inside/canon.py, the one implementation).
 
 The two semantics judge alike but for functional results: `lcb` turns a returned tuple
 into a list and compares with `==`, as lcb_runner (so a tuple nested inside is not a
@@ -16,17 +16,18 @@ import sys
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from sandbox.inside import canon
+
 Semantics = Literal["lcb", "judge"]
 SHOWN_CHARS = 300  # per value in a detail, as LiveCodeBench's truncatefn
-MAX_DEPTH = 200  # as the program side's canonical form
+MAX_DEPTH = canon.MAX_DEPTH
 INT_MAX_STR_DIGITS = 50000  # as LiveCodeBench's grading process: expected outputs and results hold long integers
 
 if 0 < sys.get_int_max_str_digits() < INT_MAX_STR_DIGITS:
     sys.set_int_max_str_digits(INT_MAX_STR_DIGITS)
 
 
-class Malformed(ValueError):
-    """The program's result breaks the canonical form: its failure, never the sandbox's."""
+Malformed = canon.Malformed  # the program's result breaks the canonical form: its failure, never the sandbox's
 
 
 def stripped_lines(text: str) -> list[str]:
@@ -54,35 +55,10 @@ def _same_decimals(got: str, expected: str) -> bool:
         return False
 
 
-def decode_value(text: str) -> object:
-    """The plain value a canonical-form text stands for; Malformed when it is not one."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as e:
-        raise Malformed(f"the result is not JSON ({type(e).__name__})") from None
-    return _rebuild(data, 0)
-
-
-def _rebuild(data: object, depth: int) -> object:
-    kind = type(data)
-    if data is None or kind in (bool, int, float, str):
-        return data
-    if depth >= MAX_DEPTH:
-        raise Malformed("the result is nested too deep")
-    if kind is list:
-        return [_rebuild(v, depth + 1) for v in data]
-    if kind is dict and len(data) == 1:
-        if type(data.get("t")) is list:
-            return tuple(_rebuild(v, depth + 1) for v in data["t"])
-        if type(data.get("d")) is list:
-            pairs = data["d"]
-            if not all(type(p) is list and len(p) == 2 for p in pairs):
-                raise Malformed("a dict's items are not pairs")
-            try:
-                return {_rebuild(k, depth + 1): _rebuild(v, depth + 1) for k, v in pairs}
-            except TypeError:  # an unhashable key: no Python dict has one
-                raise Malformed("a dict key is not hashable") from None
-    raise Malformed(f"the result holds {kind.__name__} data outside the canonical form")
+def decode_value(text: str, extended: bool = False) -> object:
+    """The plain value a canonical-form text stands for; Malformed when it is not one.
+    `extended`: the assertion jobs' form (sets, complex, types), else the functional one."""
+    return canon.loads(text, extended)
 
 
 def same_value(result: object, expected: object, semantics: Semantics = "lcb") -> bool:

@@ -23,12 +23,14 @@ from sandbox.compare import Malformed, compare_stdout, decode_value, output_dige
 from sandbox.types import Job, Limits, ProgramResult, TestResult, Verdict
 
 INSIDE = Path(__file__).with_name("inside")  # the supervisor and the program side, shipped into the sandbox
-INSIDE_FILES = ("supervisor.py", "program.py")
+INSIDE_FILES = ("supervisor.py", "program.py", "canon.py", "checker.py")  # as inside/supervisor.py
 # The longest line a supervisor writes: a record with its detail, or a chunk of a test's
 # output (1 MiB, base64).
 MAX_LINE_BYTES = 4 << 20
 REPLY_SLACK_SECONDS = 30.0  # past the program's own time limit, a silent supervisor is broken
 _OBSERVED = {Verdict.TIME_LIMIT, Verdict.MEMORY_LIMIT, Verdict.OUTPUT_LIMIT, Verdict.RUNTIME_ERROR}
+# An assertion test's verdict from the checker via the supervisor (the test code ran there)
+_CHECKED = {Verdict.PASSED, Verdict.WRONG_ANSWER, Verdict.RUNTIME_ERROR, Verdict.MEMORY_LIMIT}
 _job_ids = itertools.count(1)
 
 
@@ -75,6 +77,11 @@ def validate(job: Job) -> None:
     input lines or output are not JSON (a data error, not the program's)."""
     if not job.tests:
         raise ValueError("a job needs at least one test")
+    if job.kind == "assertion":
+        if not (job.func_name and job.func_name.isidentifier()):
+            raise ValueError("an assertion job needs func_name, an identifier")
+        if any(t.output for t in job.tests):
+            raise ValueError("an assertion test holds its expected values in its code: its output must be empty")
     if job.kind == "functional":
         if not job.func_name:
             raise ValueError("a functional job needs func_name")
@@ -95,6 +102,7 @@ def job_line(job: Job, limits: Limits, job_id: int) -> bytes:
         "mode": job.mode,
         "semantics": job.semantics,
         "inputs": [t.input for t in job.tests],
+        **({"setup_code": job.setup_code, "test_classes": list(job.test_classes)} if job.kind == "assertion" else {}),
         "limits": {
             "test_seconds": limits.test_seconds,
             "memory_mb": limits.memory_mb,
@@ -198,6 +206,19 @@ def judge(job: Job, record: object, expected_index: int, body: str = "") -> Test
         if verdict not in _OBSERVED:
             raise InfraError(f"the harness observed {record['observed']!r}")
         return result(verdict, str(record.get("detail", "")))
+    if "checked" in record:  # an assertion test: the checker's verdict, the program's failures folded in
+        if job.kind != "assertion":
+            raise InfraError("the harness sent a checked verdict for a test that is not an assertion")
+        try:
+            verdict = Verdict(record["checked"])
+        except ValueError:
+            verdict = None
+        if verdict not in _CHECKED:
+            raise InfraError(f"the harness checked {record['checked']!r}")
+        digest = record.get("digest")
+        return result(verdict, str(record.get("detail", "")), digest if isinstance(digest, str) else None)
+    if job.kind == "assertion" and not record.get("module"):  # only the module's own failure comes as a result
+        raise InfraError(f"the harness reported an assertion test without a verdict: {str(record)[:200]}")
     header = record.get("result")
     if not isinstance(header, dict):
         raise InfraError(f"the harness reported a malformed test record: {str(record)[:200]}")

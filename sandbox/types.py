@@ -65,6 +65,8 @@ class Job:
     func_name: str | None = None
     mode: Mode = "first_failure"
     semantics: Semantics = "lcb"
+    setup_code: str = ""  # assertion: run by the checker before the tests (never in the program's process)
+    test_classes: tuple[str, ...] = ()  # assertion: the program's classes the tests construct
 
 
 @dataclass(frozen=True, slots=True)

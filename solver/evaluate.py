@@ -81,6 +81,8 @@ class Grader:
         self._raise_if_failed()
 
     def _raise_if_failed(self) -> None:
+        if isinstance(self._error, UsageError):  # e.g. SandboxUnavailable (every grading actor lost): its one line
+            raise self._error
         if self._error is not None:
             raise RuntimeError(f"grading failed: {self._error}") from self._error
 
@@ -219,6 +221,13 @@ class EvalJob:
 
 def prepare(job: EvalJob) -> tuple[list[Problem], RunDir, bool]:
     """Load and check the problems, open (or resume) the run directory: (problems, rundir, resumed)."""
+    problems = job_problems(job)
+    rundir, resumed = open_run(job, problems)
+    return problems, rundir, resumed
+
+
+def job_problems(job: EvalJob) -> list[Problem]:
+    """The problems `job` evaluates, loaded and checked (its shard of them)."""
     problems = load_problems(list(job.data), job.filters)
     untested = [p.id for p in problems if not p.all_tests]
     if untested:
@@ -227,8 +236,12 @@ def prepare(job: EvalJob) -> tuple[list[Problem], RunDir, bool]:
         problems = problems[job.shard[0] :: job.shard[1]]
     if not problems:
         raise UsageError("no problems to evaluate: the filters left none")
-    rundir = RunDir(job.out)
-    record = run_config(
+    return problems
+
+
+def run_record(job: EvalJob, problems: Sequence[Problem]) -> dict:
+    """What `job`'s config.json holds (solver/runs.py run_config)."""
+    return run_config(
         job.config,
         problems,
         runner=affects_results(job.runner),
@@ -238,8 +251,13 @@ def prepare(job: EvalJob) -> tuple[list[Problem], RunDir, bool]:
         semantics=job.sandbox.semantics,
         templates=job.templates,
     )
-    resumed = rundir.open(record, resume_neutral=RESUME_NEUTRAL)
-    return problems, rundir, resumed
+
+
+def open_run(job: EvalJob, problems: Sequence[Problem]) -> tuple[RunDir, bool]:
+    """Open (or resume) `job`'s run directory for `problems`: (rundir, resumed)."""
+    rundir = RunDir(job.out)
+    resumed = rundir.open(run_record(job, problems), resume_neutral=RESUME_NEUTRAL)
+    return rundir, resumed
 
 
 def run_evaluation(

@@ -11,7 +11,13 @@ population, so every method's every metric is over the same problems).
   random      the uniform pick actually made (seeded), the paper's selection
   majority    a pick from the largest group of programs agreeing on the public tests' inputs
   rejection   (rejection method) the first candidate passing the public tests
+  verified    (self-verify method) a uniform pick among the samples so far the model judged
+              correct, else a uniform pick; `judged_correct`: share of the population it
+              judged correct
   public      share of candidates passing all public tests
+The compute a round spent (`round_costs`): completions (requests sent), prompt and
+completion tokens of the candidates made, plus self-verification's judge requests and tokens
+(round header stats `verify_*`, 0 when absent), each in total and per problem of the run.
 An infrastructure error counts as a failure (lcb_runner's convention) and is counted apart
 (`infra_errors`); a resumed run grades it again. Candidates not graded yet are left out
 and counted apart (`ungraded`); a problem with no graded candidate in a round is left out
@@ -28,7 +34,7 @@ import numpy as np
 
 from solver.grades import is_correct
 from solver.runs import RunData
-from solver.selection import POLICIES, current_population, histories, pick
+from solver.selection import POLICIES, current_population, histories, judged_correct, pick
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -54,6 +60,8 @@ class ProblemRound:
     public_passed: int
     prompt_tokens: int
     completion_tokens: int
+    verified_ok: bool | None = None  # self-verify's pick
+    judged_correct: int | None = None  # self-verify: candidates of the population judged correct
 
 
 def problem_rounds(run: RunData) -> list[ProblemRound]:
@@ -70,6 +78,10 @@ def problem_rounds(run: RunData) -> list[ProblemRound]:
             graded = [g for c in population if (g := grades.get(c.key)) is not None]
             fresh = by_problem[pid][t]  # tokens are spent by the candidates made this round only
             picks = {policy: is_correct(grades, pick(policy, method, history, grades, seed, saved.index)) for policy in POLICIES}
+            verifying = method == "self-verify"
+            if verifying:
+                chosen = pick("verified", method, history, grades, seed, saved.index, judgements=run.judgements)
+                picks["verified"] = is_correct(grades, chosen)
 
             rows.append(
                 ProblemRound(
@@ -87,6 +99,8 @@ def problem_rounds(run: RunData) -> list[ProblemRound]:
                     public_passed=sum(g.passes_public for g in graded),
                     prompt_tokens=sum(c.prompt_tokens for c in fresh),
                     completion_tokens=sum(c.completion_tokens for c in fresh),
+                    verified_ok=picks["verified"] if verifying else None,
+                    judged_correct=sum(judged_correct(run.judgements, c) for c in population) if verifying else None,
                 )
             )
     return rows
@@ -115,6 +129,9 @@ def summarize_round(rows: Sequence[ProblemRound], ks: Sequence[int]) -> dict:
     }
     if any(r.rejection_ok is not None for r in rows):
         summary["rejection"] = _mean(r.rejection_ok for r in scored)
+    if any(r.verified_ok is not None for r in rows):
+        summary["verified"] = _mean(r.verified_ok for r in scored)
+        summary["judged_correct"] = _mean(r.judged_correct / (r.n + r.ungraded) for r in scored if r.judged_correct is not None)
     for k in ks:
         enough = [r for r in scored if r.n >= k]
         summary["pass@k_problems"][str(k)] = len(enough)
@@ -138,3 +155,93 @@ def metrics_table(rows: Sequence[ProblemRound], ks: Sequence[int]) -> dict:
         return {name: per_round(groups[name]) for name in sorted(groups)}
 
     return {"overall": per_round(rows), "by_difficulty": grouped("difficulty"), "by_platform": grouped("platform")}
+
+
+VERIFY_KEYS = ("verify_requests", "verify_prompt_tokens", "verify_completion_tokens")
+
+
+@dataclass(frozen=True, slots=True)
+class RoundCost:
+    """What one round spent, over all problems of the run. Generation: the candidates made
+    (a prompt too long to send is no request); verify: self-verification's judge requests."""
+
+    round: int
+    problems: int  # problems of the run: the per-problem figures divide by it
+    completions: int
+    prompt_tokens: int
+    completion_tokens: int
+    verify_requests: int = 0
+    verify_prompt_tokens: int = 0
+    verify_completion_tokens: int = 0
+
+    @property
+    def requests(self) -> int:
+        return self.completions + self.verify_requests
+
+    @property
+    def all_prompt_tokens(self) -> int:
+        return self.prompt_tokens + self.verify_prompt_tokens
+
+    @property
+    def all_completion_tokens(self) -> int:
+        return self.completion_tokens + self.verify_completion_tokens
+
+    @property
+    def total_tokens(self) -> int:
+        return self.all_prompt_tokens + self.all_completion_tokens
+
+    def per_problem(self, value: int) -> float:
+        return value / self.problems if self.problems else 0.0
+
+
+def round_costs(run: RunData) -> list[RoundCost]:
+    """Each round's cost: generation from its candidates, verification from its header's stats."""
+    costs = []
+    for saved in run.rounds:
+        stats = saved.header.get("stats", {})
+        sent = [c for c in saved.candidates if c.finish_reason != "prompt_too_long"]
+        costs.append(
+            RoundCost(
+                round=saved.index,
+                problems=len(run.meta),
+                completions=len(sent),
+                prompt_tokens=sum(c.prompt_tokens for c in sent),
+                completion_tokens=sum(c.completion_tokens for c in sent),
+                **{key: int(stats.get(key, 0) or 0) for key in VERIFY_KEYS},
+            )
+        )
+    return costs
+
+
+def cost_table(costs: Sequence[RoundCost]) -> list[dict]:
+    """Per round: this round's spending and the cumulative spending up to it, per problem
+    (and the round's totals), for summary.json and the reports."""
+    rows = []
+    cumulative = dict.fromkeys(("completions", "requests", "prompt_tokens", "completion_tokens", "total_tokens"), 0.0)
+    for cost in costs:
+        this = {
+            "completions": cost.completions,
+            "requests": cost.requests,
+            "prompt_tokens": cost.all_prompt_tokens,
+            "completion_tokens": cost.all_completion_tokens,
+            "total_tokens": cost.total_tokens,
+        }
+        per = {key: cost.per_problem(value) for key, value in this.items()}
+        for key, value in per.items():
+            cumulative[key] += value
+        rows.append(
+            {
+                "round": cost.round,
+                "totals": {
+                    **this,
+                    "generation_prompt_tokens": cost.prompt_tokens,
+                    "generation_completion_tokens": cost.completion_tokens,
+                    "verify_requests": cost.verify_requests,
+                    "verify_prompt_tokens": cost.verify_prompt_tokens,
+                    "verify_completion_tokens": cost.verify_completion_tokens,
+                },
+                "per_problem": per,
+                "cumulative_per_problem": dict(cumulative),
+            }
+        )
+    return rows

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from problems import Difficulty, Kind, ProblemFilter, UsageError, list_examples
 from prompts import load_templates
 from runners.config import RunnerConfig
-from runners.ray_pool import RayConfig, check_address, import_ray
+from runners.ray_pool import RayConfig, check_address, implied_ray, import_ray
 from solver.grading import SandboxConfig
 from solver.rsa import Method, RSAConfig
 from solver.runs import EvalConfig
@@ -77,6 +77,15 @@ IdOption = Annotated[
     list[str] | None,
     typer.Option("--id", help="Problem id (repeatable); each must exist.", show_default=False, rich_help_panel=_FILTERS),
 ]
+SplitOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--split",
+        help="The dataset's split (repeatable): MBPP's test (task ids 11..510, the usual 500), train, validation, prompt.",
+        show_default=False,
+        rich_help_panel=_FILTERS,
+    ),
+]
 LimitOption = Annotated[
     int | None,
     typer.Option("--limit", min=1, help="The first N problems that match, in file order.", rich_help_panel=_FILTERS),
@@ -90,6 +99,7 @@ _OPTION_OF = {
     "difficulties": "--difficulty",
     "kinds": "--kind",
     "ids": "--id",
+    "splits": "--split",
     "limit": "--limit",
 }
 
@@ -103,6 +113,7 @@ def problem_filter(
     kind: Sequence[str | Enum] | None = None,
     id: list[str] | None = None,  # noqa: A002  (the option's name)
     limit: int | None = None,
+    split: list[str] | None = None,
 ) -> ProblemFilter:
     """The ProblemFilter of the option values; a bad value is a UsageError naming its option."""
     return validated(
@@ -116,6 +127,7 @@ def problem_filter(
         difficulties=_values(difficulty),
         kinds=_values(kind),
         ids=tuple(id) if id else None,
+        splits=frozenset(split) if split else None,
         limit=limit,
     )
 
@@ -134,6 +146,7 @@ _FILTER_PARAMS: list[Param] = [
     ("difficulty", DifficultyOption, None),
     ("kind", KindOption, None),
     ("id", IdOption, None),
+    ("split", SplitOption, None),
     ("limit", LimitOption, None),
 ]
 
@@ -230,16 +243,54 @@ def generation_options(command: Callable) -> Callable:
     """Generation and backend options; the command receives `generation` (a dict of
     RSAConfig fields, the method being the command's own choice), `runner` (RunnerConfig)
     and `templates` (prompts.Templates, checked here: a bad folder stops the command at start)."""
+    return _generation_options(command, ())
+
+
+def grid_generation_options(*grid: str) -> Callable[[Callable], Callable]:
+    """generation_options, with the fields `grid` (e.g. "n", "k") taking several values:
+    comma-separated, or the option repeated (`-n 4,8` or `-n 4 -n 8`). `generation` then
+    holds a tuple of ints for each (unset: the field's default alone)."""
+    return lambda command: _generation_options(command, grid)
+
+
+def _grid_param(name: str) -> Param:
+    field = RSAConfig.model_fields[name]
+    flags = _FLAGS.get(name, ("--" + name.replace("_", "-"),))
+    extra = f" Several values make a grid: comma-separated, or the option repeated ({flags[0]} 4,8 or {flags[0]} 4 {flags[0]} 8)."
+    help_text = (field.description or "") + extra + f" Default: {field.default}."
+    return name, Annotated[list[str] | None, typer.Option(*flags, help=help_text, rich_help_panel="Generation", show_default=False)], None
+
+
+def int_list(values: Sequence[str] | None, flag: str, default: int) -> tuple[int, ...]:
+    """The integers of a list option (`4,8`, repeatable), in order and without repeats;
+    unset: `default` alone. Not integers, or no value at all, is a UsageError naming `flag`."""
+    if values is None:
+        return (default,)
+    items = [item.strip() for value in values for item in value.split(",")]
+    if not any(items):
+        raise UsageError(f"{flag}: expected integers separated by commas, got none")
+    try:
+        numbers = [int(item) for item in items]  # an empty item ("4,,8", "4,") is no integer either
+    except ValueError:
+        raise UsageError(f"{flag}: expected integers separated by commas, got {','.join(values)!r}") from None
+    return tuple(dict.fromkeys(numbers))
+
+
+def _generation_options(command: Callable, grid: tuple[str, ...]) -> Callable:
     generation_names = [name for name, _, _ in _GENERATION_PARAMS]
 
     def build(values: dict) -> dict:
         templates = load_templates(values.pop("templates_dir"))
         generation = {name: values.pop(name) for name in generation_names}
+        for name in grid:
+            generation[name] = int_list(generation[name], _FLAGS.get(name, ("--" + name,))[0], RSAConfig.model_fields[name].default)
         values["kind"] = values.pop("runner_kind")
         runner = validated(RunnerConfig, seed=generation["seed"], **values)
+        implied_ray(runner, None)  # --data-parallel-size above 1 runs on Ray: without Ray, one line now
         return {"generation": generation, "runner": runner, "templates": templates}
 
-    params = _GENERATION_PARAMS + [_TEMPLATES_PARAM] + _RUNNER_PARAMS
+    generation_params = [_grid_param(name) if name in grid else param for param in _GENERATION_PARAMS for name in [param[0]]]
+    params = generation_params + [_TEMPLATES_PARAM] + _RUNNER_PARAMS
     return _inject(command, params, ("generation", "runner", "templates"), build)
 
 
@@ -300,7 +351,8 @@ _EVAL = "Evaluation"
 METHOD_HELP = (
     "rsa (the paper: K random parents), sample (independent samples), majority (majority by behaviour over all "
     "N*(T+1) samples), refine (each chain rewrites its own answer: not the paper's K=1, which is --method rsa -k 1), "
-    "rejection (resample until the public tests pass; uses a verifier)."
+    "rejection (resample until the public tests pass; uses a verifier), self-verify (independent samples, each judged by "
+    "the same model from the statement and the program; the pick is one judged correct). docs/methods.md."
 )
 PassKOption = Annotated[
     str, typer.Option("--pass-k", help="Comma-separated k for LiveCodeBench's unbiased pass@k (k <= N).", rich_help_panel=_EVAL)

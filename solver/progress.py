@@ -27,6 +27,11 @@ def round_line(stats: RoundStats, last_round: int) -> str:
         notes.append(f"{stats.trimmed_prompts} prompts trimmed to fit the context window")
     if stats.prompts_too_long:
         notes.append(f"{stats.prompts_too_long} prompts too long to send")
+    if stats.verify_requests:
+        notes.append(
+            f"{stats.verify_requests} judged ({stats.verify_correct} correct, {stats.verify_unparsed} without a verdict): "
+            f"{stats.verify_prompt_tokens:,} prompt + {stats.verify_completion_tokens:,} completion tokens"
+        )
     return line + (f" [{'; '.join(notes)}]" if notes else "")
 
 

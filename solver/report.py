@@ -1,4 +1,6 @@
-"""Reports from run directories: a Markdown table, summary.json and the pass@1 curve.
+"""Reports from run directories: a Markdown table, summary.json and two figures: pass@1
+and pass@N by round (curve.png) and against the total tokens spent per problem
+(curve_tokens.png), so methods are compared at equal compute, not only equal completions.
 
 Several directories that are shards of one run (same config but for the shard) merge into
 one report; runs with different configs are put side by side by `compare`.
@@ -12,8 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from problems import UsageError
-from solver.metrics import metrics_table, problem_rounds
+from solver.metrics import cost_table, metrics_table, problem_rounds, round_costs
 from solver.paths import check_out_dir
+from solver.plots import line_plot
+from solver.population import population_table
 from solver.rundir import Round
 from solver.runs import RunData, load_run, round_grades
 
@@ -49,7 +53,8 @@ def merge_shards(runs: Sequence[RunData]) -> RunData:
     rounds = []
     for t in range(depth):
         parts = [run.rounds[t] for run in runs]
-        stats = {key: sum(p.header["stats"][key] for p in parts) for key in parts[0].header["stats"]}
+        keys = dict.fromkeys(key for p in parts for key in p.header["stats"])  # verify_* only in newer runs
+        stats = {key: sum(p.header["stats"].get(key, 0) for p in parts) for key in keys}
         stats["round"] = t
         stats["seconds"] = max(p.header["stats"]["seconds"] for p in parts)  # shards run side by side
         header = {"stats": stats, "model": parts[0].header.get("model")}
@@ -61,7 +66,9 @@ def merge_shards(runs: Sequence[RunData]) -> RunData:
 def summarize(run: RunData, ks: Sequence[int] = (1,)) -> dict:
     config = run.eval_config
     rsa = config.rsa
-    table = metrics_table(problem_rounds(run), ks)
+    rows = problem_rounds(run)
+    table = metrics_table(rows, ks)
+    budget = cost_table(round_costs(run))
     for entry in table["overall"]:
         saved = run.rounds[entry["round"]]
         entry["generation_seconds"] = saved.header["stats"]["seconds"]
@@ -81,6 +88,9 @@ def summarize(run: RunData, ks: Sequence[int] = (1,)) -> dict:
         "problems_without_hidden_tests": sum(m["hidden_tests"] == 0 for m in run.meta.values()),
         "config_hash": run.config.get("hash"),
         "metrics": table,
+        "budget": budget,
+        "budget_total_per_problem": budget[-1]["cumulative_per_problem"] if budget else None,
+        "population": population_table(run, rows),
     }
 
 
@@ -91,7 +101,7 @@ def _pct(value: float | None) -> str:
 def markdown(summary: dict) -> str:
     overall = summary["metrics"]["overall"]
     ks = sorted({int(key[5:]) for entry in overall for key in entry if key.startswith("pass@") and key[5:].isdigit()} - {1})
-    extra = ["rejection"] if any("rejection" in e for e in overall) else []
+    extra = [name for name in ("rejection", "verified", "judged_correct") if any(name in e for e in overall)]
     lines = [
         f"## {summary['run']}: {summary['method']}, N={summary['n']} K={summary['k']} T={summary['t']}, "
         f"{summary['problems']} problems, model {summary['model']}",
@@ -113,7 +123,7 @@ def markdown(summary: dict) -> str:
         *[f"pass@{k}" for k in ks],
         "random pick",
         "majority pick",
-        *[f"{e} pick" for e in extra],
+        *[f"{e.replace('_', ' ')}" if e == "judged_correct" else f"{e} pick" for e in extra],
         "public pass",
         "prompt tokens",
         "completion tokens",
@@ -140,8 +150,14 @@ def markdown(summary: dict) -> str:
     lines.append("")
     lines.append(
         "Accuracies in %. pass@1: mean accuracy over the population; pass@N: some candidate correct. "
-        "An infrastructure error counts as a failure (as lcb_runner counts it); run the same command again to grade it again."
+        "An infrastructure error counts as a failure (as lcb_runner counts it); run the same command again to grade it again. "
+        "Tokens here: the round's generation, all problems together; the compute table below counts every request per problem."
     )
+    if "verified" in extra:
+        lines.append(
+            "verified pick (self-verify): a uniform pick among the samples so far that the model judged correct, else a uniform pick; "
+            "judged correct: share of the population the model judged correct."
+        )
     for e in overall:
         short = {k: n for k, n in e["pass@k_problems"].items() if int(k) != 1 and n < e["problems"]}
         if short:
@@ -155,6 +171,8 @@ def markdown(summary: dict) -> str:
     for e in overall:
         counts = ", ".join(f"{verdict.replace('_', ' ')} {n}" for verdict, n in e["verdicts"].items())
         lines.append(f"- round {e['round']}: {counts or 'not graded yet'}")
+    lines += _budget_lines(summary)
+    lines += _population_lines(summary)
     for title, key in (("By difficulty", "by_difficulty"), ("By platform", "by_platform")):
         groups = summary["metrics"][key]
         if not groups:
@@ -170,37 +188,142 @@ def markdown(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _tokens(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _budget_lines(summary: dict) -> list[str]:
+    budget = summary.get("budget") or []
+    if not budget:
+        return []
+    verify = any(row["totals"]["verify_requests"] for row in budget)
+    head = ["round", "completions", *(["verify requests"] if verify else []), "prompt tokens", "completion tokens", "total tokens"]
+    head += ["cum. completions", *(["cum. requests"] if verify else []), "cum. total tokens"]
+    lines = ["", "### Compute per problem", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in budget:
+        per, cum = row["per_problem"], row["cumulative_per_problem"]
+        cells = [
+            str(row["round"]),
+            f"{per['completions']:.2f}",
+            *([f"{row['totals']['verify_requests'] / max(summary['problems'], 1):.2f}"] if verify else []),
+            _tokens(per["prompt_tokens"]),
+            _tokens(per["completion_tokens"]),
+            _tokens(per["total_tokens"]),
+            f"{cum['completions']:.2f}",
+            *([f"{cum['requests']:.2f}"] if verify else []),
+            _tokens(cum["total_tokens"]),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    total = summary["budget_total_per_problem"]
+    lines += [
+        "",
+        f"Per problem over the run: {total['completions']:.2f} completions, {_tokens(total['prompt_tokens'])} prompt tokens, "
+        f"{_tokens(total['completion_tokens'])} completion tokens ({_tokens(total['total_tokens'])} in all"
+        + (", self-verification's judge requests included" if verify else "")
+        + "). Equal completions are not equal compute: an aggregation prompt carries K candidates, "
+        "so compare methods on total tokens too (curve_tokens.png).",
+    ]
+    return lines
+
+
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def _population_lines(summary: dict) -> list[str]:
+    population = summary.get("population") or []
+    if not population:
+        return []
+    head = [
+        "round",
+        "distinct programs",
+        "clusters",
+        "largest cluster",
+        "pass@N − pass@1",
+        "tokens p10 / p50 / p90",
+        "correct children",
+        "of them no correct parent",
+        "children of correct parents",
+        "of them correct",
+    ]
+    lines = ["", "### Population", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for e in population:
+        q, links = e["completion_tokens"], e["lineage"]
+        has_parents = links["children"] or links["unknown"]
+        cells = [
+            str(e["round"]),
+            "–" if e["distinct_programs"] is None else f"{e['distinct_programs']:.2f}",
+            "–" if e["clusters"] is None else f"{e['clusters']:.2f}",
+            _share(e["largest_cluster_share"]),
+            _pct(e["gain_left"]),
+            "–" if q["p50"] is None else f"{q['p10']:,.0f} / {q['p50']:,.0f} / {q['p90']:,.0f}",
+            str(links["correct_children"]) if has_parents else "–",
+            f"{links['bootstrapped']} ({_share(links['bootstrapped_share'])})" if has_parents else "–",
+            str(links["with_correct_parent"]) if has_parents else "–",
+            f"{links['kept']} ({_share(links['kept_share'])})" if has_parents else "–",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Per problem, averaged over problems: distinct programs (by syntax tree, comments and docstrings ignored) and "
+        "behaviour clusters (same outputs on every public input) in the population; largest cluster: its share of the "
+        "population. pass@N − pass@1 (points of %): what aggregation could still gain. Tokens: completion tokens of the "
+        "candidates made this round. Lineage (candidates made from parents, graded): correct children none of whose "
+        "parents was correct, and children with a correct parent that stayed correct. See docs/reports.md.",
+    ]
+    unknown = sum(e["lineage"]["unknown"] for e in population)
+    if unknown:
+        lines.append(f"{unknown} children left out of the lineage: they or a parent are not graded yet.")
+    return lines
+
+
+def _label(summary: dict, several: bool) -> str:
+    return summary["run"] if several else summary["method"]
+
+
 def plot(summaries: Sequence[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
+    """pass@1 (solid) and pass@N (dashed) by round, for each run."""
+    series: dict[str, list[tuple[float, float | None]]] = {}
+    dashed = []
     for summary in summaries:
         overall = summary["metrics"]["overall"]
-        rounds = [e["round"] for e in overall]
-        label = summary["run"] if len(summaries) > 1 else summary["method"]
-        (line,) = ax.plot(rounds, [100 * (e["pass@1"] or 0) for e in overall], marker="o", label=f"{label} pass@1")
-        ax.plot(
-            rounds, [100 * (e["pass@N"] or 0) for e in overall], marker="s", linestyle="--", color=line.get_color(), label=f"{label} pass@N"
-        )
-    top = max((100 * (e["pass@N"] or 0) for s in summaries for e in s["metrics"]["overall"]), default=0)
-    ax.set_ylim(0, 100 if top > 50 else max(5.0, top * 1.25))  # low scores stay readable, never below 0
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("round")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title("pass@1 and pass@N by round")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+        label = _label(summary, len(summaries) > 1)
+        series[f"{label} pass@1"] = [(e["round"], e["pass@1"]) for e in overall]
+        series[f"{label} pass@N"] = [(e["round"], e["pass@N"]) for e in overall]
+        dashed.append(f"{label} pass@N")
+    line_plot(
+        path,
+        series,
+        x_label="round",
+        y_label="accuracy (%)",
+        title="pass@1 and pass@N by round",
+        integer_x=True,
+        y_percent=True,
+        dashed=dashed,
+    )
+
+
+def plot_tokens(summaries: Sequence[dict], path: Path) -> None:
+    """pass@1 against the total tokens (prompt + completion, every request) spent per
+    problem up to each round, for each run: methods at equal compute."""
+    series = {}
+    for summary in summaries:
+        spent = {row["round"]: row["cumulative_per_problem"]["total_tokens"] for row in summary.get("budget") or []}
+        series[_label(summary, len(summaries) > 1)] = [
+            (spent[e["round"]], e["pass@1"]) for e in summary["metrics"]["overall"] if e["round"] in spent
+        ]
+    line_plot(
+        path,
+        series,
+        x_label="total tokens per problem (prompt + completion, cumulative)",
+        y_label="pass@1 (%)",
+        title="pass@1 against compute",
+        y_percent=True,
+    )
 
 
 def write_report(run_dirs: Sequence[str | Path], out: Path | None, ks: Sequence[int]) -> tuple[str, Path]:
-    """Merge the shards given, write report.md, summary.json and curve.png; return the Markdown."""
+    """Merge the shards given, write report.md, summary.json, curve.png and curve_tokens.png; return the Markdown."""
     run = merge_shards([load_run(d) for d in run_dirs])
     if out is None:
         if len(run_dirs) > 1:
@@ -213,7 +336,20 @@ def write_report(run_dirs: Sequence[str | Path], out: Path | None, ks: Sequence[
     (out / "report.md").write_text(text, encoding="utf-8")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     plot([summary], out / "curve.png")
+    plot_tokens([summary], out / "curve_tokens.png")
     return text, out
+
+
+def _compare_budget(summary: dict) -> list[str]:
+    total = summary.get("budget_total_per_problem")
+    if not total:
+        return ["–"] * 4
+    return [
+        f"{total['completions']:.2f}",
+        _tokens(total["prompt_tokens"]),
+        _tokens(total["completion_tokens"]),
+        _tokens(total["total_tokens"]),
+    ]
 
 
 def compare(run_dirs: Sequence[str | Path], ks: Sequence[int], out: Path | None) -> str:
@@ -231,7 +367,10 @@ def compare(run_dirs: Sequence[str | Path], ks: Sequence[int], out: Path | None)
         *[f"pass@1 r{t}" for t in range(depth)],
         "final pass@N",
         "final majority",
-        "completion tokens",
+        "completions / problem",
+        "prompt tokens / problem",
+        "completion tokens / problem",
+        "total tokens / problem",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in summaries:
@@ -249,13 +388,20 @@ def compare(run_dirs: Sequence[str | Path], ks: Sequence[int], out: Path | None)
             *[_pct(by_round[t]["pass@1"]) if t in by_round else "–" for t in range(depth)],
             _pct(overall[-1]["pass@N"]),
             _pct(overall[-1]["majority"]),
-            f"{sum(e['completion_tokens'] for e in overall):,}",
+            *_compare_budget(s),
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Per problem, over the whole run: completions, and prompt and completion tokens of every request "
+        "(self-verification's judge requests included). Equal completions are not equal compute: compare "
+        "pass@1 at equal total tokens (compare_tokens.png).",
+    ]
     text = "\n".join(lines) + "\n"
     if out is not None:
         check_out_dir(out)
         out.mkdir(parents=True, exist_ok=True)
         (out / "compare.md").write_text(text, encoding="utf-8")
         plot(summaries, out / "compare.png")
+        plot_tokens(summaries, out / "compare_tokens.png")
     return text

@@ -9,16 +9,20 @@ generator's state after each round is what a resumed run restores.
 
 Methods: rsa (K random parents), refine (each chain rewrites its own previous answer:
 K=1 but not the paper's K=1, which is rsa with k=1, one random parent), and sample /
-majority / rejection (independent samples every round; they differ in selection, which
-solver/selection.py does).
+majority / rejection / self-verify (independent samples every round; they differ in
+selection, which solver/selection.py does). self-verify also has the same model judge each
+new candidate from the problem's statement and the program alone (`Solver.verify`: one
+runner call per round, after the generation call); its judge's seeds derive from the
+candidates' own, so its candidates are exactly `sample`'s with the same seed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -34,13 +38,15 @@ from prompts import (
     aggregation_messages,
     build_aggregation,
     build_generation,
+    build_verification,
     generation_messages,
 )
 from runners.base import ChatRequest, Runner, Sampling
-from solver.extract import assistant_turn, extract
+from solver.extract import assistant_turn, extract, split_thinking
 
-Method = Literal["rsa", "refine", "sample", "majority", "rejection"]
+Method = Literal["rsa", "refine", "sample", "majority", "rejection", "self-verify"]
 AGGREGATING: frozenset[str] = frozenset({"rsa", "refine"})
+VERIFYING: frozenset[str] = frozenset({"self-verify"})  # the model judges its own candidates
 
 
 class RSAConfig(BaseModel):
@@ -116,6 +122,58 @@ class Candidate:
         return cls(**fields)
 
 
+JudgeVerdict = Literal["correct", "incorrect"]
+# The judge's verdict: the last "VERDICT: correct|incorrect" of its answer (markup around it allowed).
+_VERDICT = re.compile(r"verdict\W{0,8}?(incorrect|correct)\b", re.IGNORECASE)
+
+
+def parse_verdict(text: str, opened: bool = False) -> JudgeVerdict | None:
+    """The verdict of a judge's response; None when it holds none. Thinking is not the
+    answer: only the text after the last </think> counts, and a response cut off inside
+    its thinking has no verdict (`opened`: the chat template opened the thinking)."""
+    _, _, answer, cut = split_thinking(text, opened)
+    found = None if cut else _VERDICT.findall(answer)
+    return found[-1].lower() if found else None  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The model's judgement of one candidate (self-verify). `verdict` None: no parseable
+    verdict, or no judgement made (`finish_reason` "prompt_too_long"); a candidate with no
+    program is not sent and is "incorrect" (`finish_reason` "no_code")."""
+
+    problem_id: str
+    round: int
+    index: int
+    seed: int
+    text: str
+    verdict: JudgeVerdict | None
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # "stop" | "length" | "prompt_too_long" | "no_code"
+
+    @property
+    def key(self) -> CandidateKey:
+        return CandidateKey(self.problem_id, self.index, self.round)
+
+    @property
+    def sent(self) -> bool:
+        return self.finish_reason in ("stop", "length")
+
+    def to_record(self) -> dict:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_record(cls, record: dict) -> Judgement:
+        return cls(**{f: record[f] for f in cls.__slots__})
+
+
+def verify_seed(candidate: Candidate) -> int:
+    """The judge's sampling seed for a candidate: from the candidate's own seed, apart from
+    generation's stream, so judging draws nothing from the problem's generator."""
+    return int(np.random.SeedSequence([candidate.seed, 0x5E1F]).generate_state(1)[0] % (2**31 - 1))
+
+
 def problem_rng(seed: int, problem_id: str) -> np.random.Generator:
     words = np.frombuffer(hashlib.sha256(problem_id.encode()).digest()[:16], dtype=np.uint32)
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *words.tolist()])))
@@ -157,6 +215,7 @@ class ProblemRun:
     problem: Problem
     rng: np.random.Generator
     rounds: list[list[Candidate]]
+    judgements: dict[CandidateKey, Judgement] = field(default_factory=dict)  # self-verify's
 
     @property
     def population(self) -> list[Candidate]:
@@ -173,10 +232,30 @@ class RoundStats:
     hit_max_tokens: int
     trimmed_prompts: int
     prompts_too_long: int
+    # self-verify's judge (0 for every other method): requests sent, their tokens, the
+    # candidates judged correct, and the judgements sent that held no parseable verdict
+    verify_requests: int = 0
+    verify_prompt_tokens: int = 0
+    verify_completion_tokens: int = 0
+    verify_correct: int = 0
+    verify_unparsed: int = 0
 
     @property
     def tokens_per_second(self) -> float:
         return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+
+    def verified(self, judgements: Iterable[Judgement]) -> RoundStats:
+        """These stats with the cost of the round's judgements (counted from the records,
+        so a resumed run counts what an uninterrupted one does)."""
+        sent = [j for j in judgements if j.sent]
+        return replace(
+            self,
+            verify_requests=len(sent),
+            verify_prompt_tokens=sum(j.prompt_tokens for j in sent),
+            verify_completion_tokens=sum(j.completion_tokens for j in sent),
+            verify_correct=sum(j.verdict == "correct" for j in sent),
+            verify_unparsed=sum(j.verdict is None for j in sent),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +275,23 @@ class Solver:
         # candidate's text is then the whole assistant turn, that <think> included.
         self.opens_thinking = bool(getattr(runner, "opens_thinking", False))
         self.budget = Budget(runner.count_tokens, runner.context_window, config.max_tokens)
+
+    @property
+    def verifies(self) -> bool:
+        return self.config.method in VERIFYING
+
+    def _sampling(self, seed: int) -> Sampling:
+        c = self.config
+        return Sampling(
+            max_tokens=c.max_tokens,
+            temperature=c.temperature,
+            top_p=c.top_p,
+            seed=seed,
+            top_k=c.top_k,
+            min_p=c.min_p,
+            presence_penalty=c.presence_penalty,
+            repetition_penalty=c.repetition_penalty,
+        )
 
     def start(self, problems: Iterable[Problem]) -> list[ProblemRun]:
         return [ProblemRun(p, problem_rng(self.config.seed, p.id), []) for p in problems]
@@ -230,16 +326,6 @@ class Solver:
         """Write the next population of every (active) problem with one runner call."""
         started = time.perf_counter()
         round_index = len(runs[0].rounds) if runs else 0
-        c = self.config
-        sampling = dict(  # noqa: C408 (keyword arguments of Sampling)
-            max_tokens=c.max_tokens,
-            temperature=c.temperature,
-            top_p=c.top_p,
-            top_k=c.top_k,
-            min_p=c.min_p,
-            presence_penalty=c.presence_penalty,
-            repetition_penalty=c.repetition_penalty,
-        )
         if any(len(run.rounds) != round_index for run in runs):
             raise ValueError("all problems of a step must be at the same round")
         working = [run for run in runs if active is None or active(run)]
@@ -255,7 +341,7 @@ class Solver:
                 continue
             if prompt.trim is not None:
                 trims[id(item)] = asdict(prompt.trim)
-            requests.append(ChatRequest(prompt.messages, Sampling(seed=item.seed, **sampling)))
+            requests.append(ChatRequest(prompt.messages, self._sampling(item.seed)))
             sent.append(item)
 
         completions = self.runner.generate(requests) if requests else []
@@ -296,10 +382,50 @@ class Solver:
             prompts_too_long=len(too_long),
         )
 
+    def verify(self, runs: Sequence[ProblemRun], candidates: Sequence[Candidate]) -> list[Judgement]:
+        """Judge `candidates` (of `runs`' problems) with one runner call: the model sees the
+        problem's statement and the candidate's program, no tests. Each judgement is also
+        kept in its problem's `judgements`."""
+        by_id = {run.problem.id: run for run in runs}
+        made: dict[CandidateKey, Judgement] = {}
+        requests, sent = [], []
+        for c in candidates:
+            seed = verify_seed(c)
+            if not c.code:
+                made[c.key] = Judgement(c.problem_id, c.round, c.index, seed, "", "incorrect", 0, 0, "no_code")
+                continue
+            try:
+                prompt = build_verification(by_id[c.problem_id].problem, c.code, self.budget, self.templates)
+            except PromptTooLong:
+                made[c.key] = Judgement(c.problem_id, c.round, c.index, seed, "", None, 0, 0, "prompt_too_long")
+                continue
+            requests.append(ChatRequest(prompt.messages, self._sampling(seed)))
+            sent.append(c)
+        completions = self.runner.generate(requests) if requests else []
+        for c, done in zip(sent, completions, strict=True):
+            text = assistant_turn(done.text, self.opens_thinking)
+            made[c.key] = Judgement(
+                c.problem_id,
+                c.round,
+                c.index,
+                verify_seed(c),
+                text,
+                parse_verdict(text),
+                done.prompt_tokens,
+                done.completion_tokens,
+                done.finish_reason,
+            )
+        judgements = [made[c.key] for c in candidates]
+        for j in judgements:
+            by_id[j.problem_id].judgements[j.key] = j
+        return judgements
+
     def run(self, problems: Iterable[Problem], on_round: Callable[[RoundStats], None] | None = None) -> list[ProblemRun]:
         runs = self.start(problems)
         for _ in range(self.config.t + 1):
             stats = self.step(runs)
+            if self.verifies:
+                stats = stats.verified(self.verify(runs, [c for run in runs for c in run.population]))
             if on_round:
                 on_round(stats)
         return runs

@@ -3,12 +3,15 @@
     config.json       the resolved config and its hash; a run with another hash is refused
     round-000.jsonl   one file per round: a header line (the round's stats and every
     round-001.jsonl   problem's random state after the round was planned), one line per
-    ...               candidate, then grade lines appended as grading finishes
+    ...               candidate, (self-verify) one judgement line per candidate, then grade
+                      lines appended as grading finishes
 
     .lock             held (flock) by the process writing the run: a second one refuses
 
 A round file appears whole or not at all (written to a temporary name, fsynced, renamed),
-so a kill during generation loses that round's generation and nothing else. Grade lines
+so a kill during generation loses that round's generation and nothing else. A self-verify
+round is written when generated and written again, whole, with its judgements (before any
+grade line): a kill in between keeps the generation, and the resumed run judges it. Grade lines
 (solver/grades.py) are appended and fsynced; a line torn by a kill is cut off when the run
 resumes, and the grades it lacked are made again.
 """
@@ -28,7 +31,7 @@ from pydantic import BaseModel
 
 from problems import InputFileError, UsageError
 from solver.grades import Grade
-from solver.rsa import Candidate
+from solver.rsa import Candidate, Judgement
 
 CONFIG = "config.json"
 LOCK = ".lock"
@@ -106,6 +109,7 @@ class Round:
     header: dict
     candidates: list[Candidate]
     grades: list[Grade] = field(default_factory=list)
+    judgements: list[Judgement] = field(default_factory=list)  # self-verify's
 
 
 class RunDir:
@@ -154,9 +158,18 @@ class RunDir:
         except ValueError as e:
             raise InputFileError(path, f"not valid JSON ({e})") from None
 
-    def write_round(self, index: int, header: dict, candidates: Iterable[Candidate]) -> None:
+    def write_round(
+        self,
+        index: int,
+        header: dict,
+        candidates: Iterable[Candidate],
+        judgements: Iterable[Judgement] = (),
+        grades: Iterable[Grade] = (),
+    ) -> None:
         body = [_line({"type": "round", "round": index, **header})]
         body += [_line({"type": "candidate", **c.to_record()}) for c in candidates]
+        body += [_line({"type": "judgement", **j.to_record()}) for j in judgements]
+        body += [_line({"type": "grade", **g.to_record()}) for g in grades]
         write_atomic(self.round_path(index), "".join(body))
 
     def append_grades(self, index: int, grades: Iterable[Grade]) -> None:
@@ -174,7 +187,7 @@ class RunDir:
         if repair and len(complete) != len(raw):  # a grade line torn by a kill
             with open(path, "r+b") as f:
                 f.truncate(len(complete))
-        header, candidates, grades = None, [], []
+        header, candidates, grades, judgements = None, [], [], []
         for number, line in enumerate(complete.decode("utf-8", errors="replace").splitlines(), start=1):
             try:
                 record = json.loads(line)
@@ -185,6 +198,8 @@ class RunDir:
                     candidates.append(Candidate.from_record(record))
                 elif kind == "grade":
                     grades.append(Grade.from_record(record))
+                elif kind == "judgement":
+                    judgements.append(Judgement.from_record(record))
                 else:
                     raise ValueError(f"unknown record type {kind!r}")
             except (ValueError, KeyError, TypeError, AttributeError) as e:
@@ -192,7 +207,7 @@ class RunDir:
                 raise InputFileError(path, f"not a record of a run ({detail})", number) from None
         if header is None or "round" not in header:
             raise InputFileError(path, "no header line (a round file starts with one)")
-        return Round(header.pop("round"), header, candidates, grades)
+        return Round(header.pop("round"), header, candidates, grades, judgements)
 
     def rounds(self, repair: bool = False) -> list[Round]:
         """The complete rounds, in order (round files are contiguous from 0)."""

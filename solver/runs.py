@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from problems import InputFileError, Problem, UsageError
 from prompts import Templates, default_templates
 from solver.grades import Grade, Grades, latest
-from solver.rsa import AGGREGATING, RSAConfig
+from solver.rsa import AGGREGATING, CandidateKey, Judgement, RSAConfig
 from solver.rundir import CONFIG, Round, RunDir
 
 PROBLEMS = "problems.json"
@@ -119,10 +119,13 @@ class RunData:
     meta: dict[str, dict]  # problem id -> difficulty, platform, source, test counts
     rounds: list[Round]
     grades: Grades = field(default_factory=dict)  # every candidate's latest grade
+    judgements: dict[CandidateKey, Judgement] = field(default_factory=dict)  # self-verify's, by candidate
 
     def __post_init__(self) -> None:
         if not self.grades:
             self.grades = grades_by_candidate(self.rounds)
+        if not self.judgements:
+            self.judgements = {j.key: j for r in self.rounds for j in r.judgements}
 
     @property
     def eval_config(self) -> EvalConfig:

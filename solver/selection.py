@@ -5,10 +5,14 @@
     majority   a pick from the largest group of programs that agree on the public inputs
                (outputs only; expected outputs play no part); crashes do not vote
     rejection  the first candidate passing the public tests (uses a verifier)
+    verified   (self-verify) a uniform pick among the candidates the model judged correct,
+               else a uniform pick: rejection sampling with self-verification, no tests
 
 Which candidates a pick sees (`pool`): the current population for the aggregating methods
-and `sample`; every sample so far for `majority` (independent samples, pooled) and
-`rejection` (which stops sampling a problem once solved). A problem's current population
+and `sample`; every sample so far for `majority` (independent samples, pooled),
+`rejection` (which stops sampling a problem once solved) and `self-verify` (rejection
+sampling: after round t it has drawn N*(t+1) judged samples, as many completions as
+rsa, sample and majority have made by then). A problem's current population
 is its latest non-empty one, so a problem rejection stopped sampling keeps its last
 population and stays in every metric.
 
@@ -20,17 +24,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 
 from solver.grades import Grades
-from solver.rsa import Candidate
+from solver.rsa import Candidate, CandidateKey, Judgement
 
-Policy = Literal["uniform", "majority", "rejection"]
-POLICIES: tuple[Policy, ...] = ("uniform", "majority", "rejection")
-POOLING_METHODS = frozenset({"majority", "rejection"})
+Policy = Literal["uniform", "majority", "rejection", "verified"]
+POLICIES: tuple[Policy, ...] = ("uniform", "majority", "rejection")  # those that need no judgements
+POOLING_METHODS = frozenset({"majority", "rejection", "self-verify"})
+Judgements = Mapping[CandidateKey, Judgement]
 
 
 def selection_rng(seed: int, problem_id: str, round_index: int, purpose: str = "uniform") -> np.random.Generator:
@@ -66,6 +71,26 @@ def select_rejection(pool: Sequence[Candidate], grades: Grades, seed: int, round
     return first or (select_uniform(pool, seed, round_index) if pool else None)
 
 
+def judged_correct(judgements: Judgements, candidate: Candidate) -> bool:
+    """The model judged the candidate correct (no judgement, or no parseable verdict: not)."""
+    judgement = judgements.get(candidate.key)
+    return judgement is not None and judgement.verdict == "correct"
+
+
+def select_verified(pool: Sequence[Candidate], judgements: Judgements, seed: int, round_index: int) -> Candidate | None:
+    """Uniform among the candidates judged correct, else uniform among all."""
+    if not pool:
+        return None
+    accepted = [c for c in pool if judged_correct(judgements, c)] or list(pool)
+    rng = selection_rng(seed, pool[0].problem_id, round_index, "verified")
+    return accepted[int(rng.integers(len(accepted)))]
+
+
+def method_policy(method: str) -> Policy:
+    """The pick that is a method's answer: its own selection (`solve` prints it)."""
+    return {"majority": "majority", "rejection": "rejection", "self-verify": "verified"}.get(method, "uniform")  # type: ignore[return-value]
+
+
 def current_population(history: Sequence[Sequence[Candidate]]) -> list[Candidate]:
     """A problem's latest non-empty population (`history`: its populations, round by round)."""
     return list(next((population for population in reversed(history) if population), []))
@@ -78,12 +103,21 @@ def pool(method: str, history: Sequence[Sequence[Candidate]]) -> list[Candidate]
 
 
 def pick(
-    policy: Policy, method: str, history: Sequence[Sequence[Candidate]], grades: Grades, seed: int, round_index: int
+    policy: Policy,
+    method: str,
+    history: Sequence[Sequence[Candidate]],
+    grades: Grades,
+    seed: int,
+    round_index: int,
+    judgements: Judgements | None = None,
 ) -> Candidate | None:
-    """The candidate `policy` chooses after the rounds in `history`; None when there is none."""
+    """The candidate `policy` chooses after the rounds in `history`; None when there is none.
+    `judgements`: self-verify's, which the `verified` policy needs (none: nothing judged correct)."""
     if policy == "uniform":
         population = current_population(history)
         return select_uniform(population, seed, round_index) if population else None
+    if policy == "verified":
+        return select_verified(pool(method, history), judgements or {}, seed, round_index)
     chooser = select_majority if policy == "majority" else select_rejection
     return chooser(pool(method, history), grades, seed, round_index)
 

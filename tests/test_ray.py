@@ -78,6 +78,32 @@ def slow_runner() -> FakeSlowRunner:
     return FakeSlowRunner(TEXTS)
 
 
+class FakeCrashingRunner(ScriptedRunner):
+    """A scripted runner whose process dies at its first generate call (a runner that
+    crashes its actor every time: out of memory, a bad driver)."""
+
+    def generate(self, requests):
+        os._exit(1)
+
+
+def crashing_runner() -> FakeCrashingRunner:
+    return FakeCrashingRunner(TEXTS)
+
+
+def eval_job(script, out, **extra):
+    """The eval of eval_args() as an EvalJob, run in this process."""
+    from problems import ProblemFilter
+    from runners.config import RunnerConfig
+    from solver.evaluate import EvalJob
+    from solver.grading import SandboxConfig
+    from solver.runs import EvalConfig
+
+    config = EvalConfig(rsa=RSAConfig(n=4, k=2, t=2, max_tokens=256))
+    runner = RunnerConfig(kind="scripted", model=str(script))
+    data = (str(LCB_FULL_TESTS_SAMPLE), str(LCB_HIDDEN100))
+    return EvalJob(data, out, config, runner, SandboxConfig(kind="local", workers=2), ProblemFilter(limit=4), **extra)
+
+
 def test_shares_are_balanced_by_weight_and_groups_keep_their_actor():
     weights = {"a": 10, "b": 9, "c": 5, "d": 4, "e": 1}
     placed = assign(weights, [0, 1])
@@ -177,16 +203,119 @@ def test_the_grading_pool_grades_as_the_sandbox_does_and_survives_a_lost_actor(c
     try:
         assert (sandbox.workers, sandbox.actors) == (2, 2)
         assert [r.verdict for r in sandbox.run(jobs)] == [r.verdict for r in expected]
-        victim = sandbox.handles()[0]
-        killer = threading.Timer(0.3, lambda: ray.kill(victim))
+        first = sandbox.handles()
+
+        def kill_twice():  # both actors; then, once a replacement is up and busy, every actor up
+            time.sleep(0.3)
+            for actor in first.values():
+                ray.kill(actor)
+            deadline = time.monotonic() + 120
+            while not set(sandbox.handles().values()) - set(first.values()) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)
+            for actor in sandbox.handles().values():
+                ray.kill(actor)
+
+        killer = threading.Thread(target=kill_twice)
         killer.start()
         results = sandbox.run(jobs)
         killer.join()
-        assert sandbox.lost == 1
+        assert sandbox.lost >= 3 and sandbox.replaced == sandbox.lost
         assert [r.verdict for r in results] == [r.verdict for r in expected]
         assert Verdict.PASSED in {r.verdict for r in results}
     finally:
         sandbox.close()
+
+
+def test_actors_killed_twice_in_one_eval_are_replaced_and_the_records_are_a_plain_runs(cluster, script, tmp_path):
+    """The one generation actor is killed twice, in rounds 1 and 2 (the second time, its
+    replacement), and the one grading actor with it (once at least: it may be idle, and its
+    loss found at its next call); each comes back as a replacement, and the run writes what
+    a run without Ray writes."""
+    from sandbox.ray_pool import RaySandbox
+    from solver.evaluate import evaluate, prepare, run_evaluation
+
+    run_evaluation(eval_job(script, tmp_path / "plain"))
+    job = eval_job(script, tmp_path / "ray")
+    problems, rundir, _ = prepare(job)
+    pool = RayRunnerPool(slow_runner, actors=1)  # 16 requests a round: 1.6 s a call
+    box = RaySandbox("local", workers=2, actors=1)
+    killers = []
+
+    def kill_during_the_next_round(stats):
+        if stats.round in (0, 1):  # round 1's and round 2's generation, and the grading of rounds 0 and 1, are under way
+            victims = [*pool.handles().values(), *box.handles(starting=True).values()]
+            killers.append(threading.Timer(0.5, lambda: [ray.kill(v) for v in victims]))
+            killers[-1].start()
+
+    try:
+        evaluate(problems, pool, box, job.config, rundir, on_generated=kill_during_the_next_round)
+        for killer in killers:
+            killer.join()
+        assert (pool.lost, pool.replaced, pool.actors) == (2, 2, 1)
+        assert box.lost == box.replaced and box.lost in (1, 2)
+    finally:
+        pool.close()
+        box.close()
+        rundir.release()
+    assert records(tmp_path / "ray") == records(tmp_path / "plain")
+    assert len(records(tmp_path / "plain")) == 3 and all(grades for _, grades in records(tmp_path / "plain"))
+
+
+def test_losing_every_generation_actor_is_one_error_saying_so(cluster, script, tmp_path):
+    """A runner that kills its actor at every call: the actor is replaced REPLACEMENTS
+    times, then the eval stops with a RunnerError (`error: ...`, exit 1, on the command line)."""
+    from runners.base import RunnerError
+    from runners.ray_pool import REPLACEMENTS
+    from solver.evaluate import evaluate, prepare
+
+    job = eval_job(script, tmp_path / "run")
+    problems, rundir, _ = prepare(job)
+    pool = RayRunnerPool(crashing_runner, actors=1)
+    try:
+        with make_sandbox("local", workers=1) as box, pytest.raises(RunnerError) as lost:
+            evaluate(problems, pool, box, job.config, rundir)
+    finally:
+        pool.close()
+        rundir.release()
+    assert str(lost.value) == (
+        f"every generation actor was lost: {REPLACEMENTS + 1} losses in all, each actor replaced up to {REPLACEMENTS} "
+        "times in a row; run the same command again to resume the run"
+    )
+    assert pool.replaced == REPLACEMENTS
+
+
+def test_losing_every_grading_actor_is_one_error_saying_so(cluster, script, tmp_path):
+    """Every grading actor killed as soon as it appears: the eval stops with
+    SandboxUnavailable (`error: ...`, exit 2, on the command line), not a traceback."""
+    from sandbox import SandboxUnavailable
+    from sandbox.ray_pool import REPLACEMENTS, RaySandbox
+    from solver.evaluate import evaluate, prepare
+
+    job = eval_job(script, tmp_path / "run")
+    problems, rundir, _ = prepare(job)
+    box = RaySandbox("local", workers=1, actors=1)
+    stop = threading.Event()
+
+    def kill_every_grading_actor():
+        while not stop.wait(0.02):
+            for actor in box.handles(starting=True).values():
+                ray.kill(actor)
+
+    killer = threading.Thread(target=kill_every_grading_actor)
+    killer.start()
+    try:
+        with pytest.raises(SandboxUnavailable) as lost:
+            evaluate(problems, scripted(), box, job.config, rundir)
+    finally:
+        stop.set()
+        killer.join()
+        box.close()
+        rundir.release()
+    assert str(lost.value) == (
+        f"every grading actor was lost: {REPLACEMENTS + 1} losses in all, each actor replaced up to {REPLACEMENTS} "
+        "times in a row; run the same command again to grade what is missing"
+    )
 
 
 @pytest.fixture
@@ -218,6 +347,12 @@ def test_an_eval_on_a_local_ray_instance_writes_the_records_of_one_without(scrip
     assert records(tmp_path / "ray") == records(tmp_path / "plain")
     assert len(records(tmp_path / "plain")) == 3 and all(grades for _, grades in records(tmp_path / "plain"))
     assert "| round | pass@1 |" in on_ray.stdout
+    # --data-parallel-size 2 without --ray: two generation actors on a local Ray instance, grading here
+    data_parallel = subprocess.run(
+        eval_args(script, tmp_path / "dp", "--data-parallel-size", "2"), capture_output=True, text=True, timeout=300
+    )
+    assert data_parallel.returncode == 0, data_parallel.stderr
+    assert records(tmp_path / "dp") == records(tmp_path / "plain")
 
 
 def test_a_driver_killed_on_a_cluster_resumes_to_the_same_records(cluster, script, tmp_path):
@@ -250,14 +385,24 @@ def test_solve_on_a_cluster_makes_the_same_population(cluster, script):
     assert (ray_run["rounds"], ray_run["chosen"]) == (plain_run["rounds"], plain_run["chosen"])
 
 
-def test_without_ray_installed_ray_is_a_one_line_error(script, tmp_path):
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (("--ray", "local"), "error: --ray: Ray is not installed: pip install 'rsa-code[ray]'"),
+        (
+            ("--data-parallel-size", "2"),
+            "error: --data-parallel-size 2: the engines run as Ray actors, and Ray is not installed: pip install 'rsa-code[ray]'",
+        ),
+    ],
+)
+def test_without_ray_installed_ray_is_a_one_line_error(script, tmp_path, option, message):
     blocker = tmp_path / "no_ray" / "ray"
     blocker.mkdir(parents=True)
     (blocker / "__init__.py").write_text("raise ImportError('no ray here')\n")
     env = {**os.environ, "PYTHONPATH": str(blocker.parent)}
-    done = subprocess.run(eval_args(script, tmp_path / "run", "--ray", "local"), capture_output=True, text=True, timeout=60, env=env)
+    done = subprocess.run(eval_args(script, tmp_path / "run", *option), capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 2
-    assert done.stderr.strip() == "error: --ray: Ray is not installed: pip install 'rsa-code[ray]'"
+    assert done.stderr.strip() == message
     assert not (tmp_path / "run").exists()
 
 
@@ -300,8 +445,13 @@ def test_the_actors_are_counted_and_placed_as_the_options_say(cluster, script):
         assert pool.actors == 2
     finally:
         pool.close()
-    with pytest.raises(UsageError, match="the actors need 3 CPUs, the cluster has 2"):
+    with pytest.raises(UsageError, match="^--data-parallel-size 3: the actors need 3 CPUs, the cluster has 2$"):
+        ray_runner(config.model_copy(update={"data_parallel_size": 3}), RayConfig(address=cluster))
+    with pytest.raises(UsageError, match="^--ray-actors 3 and --data-parallel-size 2 disagree: both set the generation actors$"):
         ray_runner(config, RayConfig(address=cluster, actors=3))
+    one = config.model_copy(update={"data_parallel_size": 1})
+    with pytest.raises(UsageError, match="^--ray-actors 3: the actors need 3 CPUs, the cluster has 2$"):
+        ray_runner(one, RayConfig(address=cluster, actors=3))
 
 
 def test_an_actors_error_is_the_users_one_line_error(cluster, tmp_path):

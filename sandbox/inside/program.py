@@ -32,9 +32,13 @@ import socket
 import sys
 import threading
 import traceback
-import unittest.mock
 from collections.abc import Callable
 from typing import Any, TypedDict
+
+if __package__:  # imported on the host, by tests and benchmarks
+    from . import canon
+else:  # in the sandbox: beside this file
+    import canon
 
 HEADER_ROOM = 64 * 1024  # a header line at most; the body's cap is the output limit
 INLINE_INPUT_BYTES = 60 * 1024  # a test input up to this comes in the stage's message, else in a memory file
@@ -113,40 +117,18 @@ def traceback_tail(error: BaseException) -> str:
     return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS // 2] + "...(truncated)..." + text[-DETAIL_CHARS // 2 :]
 
 
-class Unplain(Exception):
-    pass
+Unplain = canon.Unplain
 
 
-def canonical(value: object, depth: int = 0) -> object:
-    """`value` as canonical JSON data; Unplain when it is not plain data."""
-    kind = type(value)
-    if value is None or kind is bool or kind is int or kind is float or kind is str:
-        return value
-    if depth >= MAX_DEPTH:
-        raise Unplain("a value nested too deep")
-    if kind is list:
-        return [canonical(v, depth + 1) for v in value]
-    if kind is tuple:
-        return {"t": [canonical(v, depth + 1) for v in value]}
-    if kind is dict:
-        return {"d": [[canonical(k, depth + 1), canonical(v, depth + 1)] for k, v in value.items()]}
-    numpy = sys.modules.get("numpy")
-    if numpy is not None and kind in _numpy_scalars(numpy):
-        return canonical(value.item(), depth)  # a numpy scalar compares as its Python value
-    raise Unplain(kind.__name__)
+def canonical(value: object) -> object:
+    """`value` as canonical JSON data in the functional (LiveCodeBench) form; Unplain when
+    it is not plain data. (sandbox/inside/canon.py: the one implementation.)"""
+    return canon.encode(value, extended=False)
 
 
-def _numpy_scalars(numpy) -> tuple:
-    return tuple(
-        getattr(numpy, name)
-        for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "float32", "float64", "bool_")
-        if hasattr(numpy, name)
-    )
-
-
-def write_value(fd: int, value: object) -> None:
+def write_value(fd: int, value: object, extended: bool = False) -> None:
     try:
-        body = json.dumps(canonical(value), allow_nan=True).encode()
+        body = canon.dumps(value, extended)
     except (Unplain, ValueError, RecursionError) as e:  # ValueError: an int past the digit limit
         write_result(fd, {"kind": "unplain", "type": str(e) or type(value).__name__})
         return
@@ -355,6 +337,8 @@ class LcbStreams:
         patched = {"read": lambda *a: text, "readline": lambda *a: next(lines), "readlines": lambda *a: text.split("\n")}
         for name, function in patched.items():
             setattr(self.stdin, name, function)
+        import unittest.mock  # imported by the supervisor already: free here
+
         capture = _Capture(cap)
         sys.stdin, sys.stdout = _LcbStdin(text), capture
         builtins.open = unittest.mock.mock_open(read_data=text)
@@ -494,3 +478,92 @@ def _exit_status(code: object) -> int:
 def cpu_seconds() -> float:
     used = resource.getrusage(resource.RUSAGE_SELF)
     return used.ru_utime + used.ru_stime
+
+
+# ---------------------------------------------------------------- assertion jobs
+
+
+def serve_calls(sock_fd: int, answer_fd: int, params: dict) -> None:
+    """The program process of an assertion job: a freshly exec'd interpreter (nothing of the
+    supervisor's memory, where an assertion job's test code is, reaches it). It runs the
+    module once, then calls the entry point as the checker's calls come. Messages:
+    (b"M", [result]) run the module; (b"C<n>\\0" + args, []), or (b"C<n>", [args]) for
+    large arguments, call it with the arguments (canonical form: the checker's objects
+    rebuilt with the program's own classes). Each is answered as in serve_tests."""
+    sock = socket.socket(fileno=sock_fd)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # a fresh interpreter ignores them again: as enter_limits
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.write(answer_fd, b"S\n")
+    clear_refs = _open_clear_refs()
+    cpu_hard, test_seconds = params["cpu_hard"], params["test_seconds"]
+    namespace = {"__name__": MODULE_NAME, "__builtins__": builtins}
+    target, classes, result_fd = None, {}, -1
+    while True:
+        message, fds, _, _ = socket.recv_fds(sock, INLINE_INPUT_BYTES + 64, 4)
+        if not message:
+            return
+        message, inline, data = message.partition(b"\0")
+        if message == b"M":
+            result_fd = fds[0]
+            try:
+                code = params["code"]
+                compiled = compile(code, PROGRAM_FILE, "exec")
+                linecache_lines(code)
+                exec(compiled, namespace)
+                target = namespace.get(params["func_name"])
+                if not callable(target):
+                    raise NoEntryPoint(f"the program defines no function {params['func_name']} to call")
+                for name in params["classes"]:
+                    if not callable(namespace.get(name)):
+                        raise NoEntryPoint(f"the program defines no class {name}, which the tests construct")
+                    classes[name] = namespace[name]
+                write_result(result_fd, {"kind": "ready"})
+            except BaseException as e:  # noqa: BLE001 -- the program's failure, reported
+                write_result(result_fd, error_header(e))
+        else:
+            text = data if inline else read_all(fds[0])
+            for fd in fds:
+                os.close(fd)
+            _set_limit(resource.RLIMIT_CPU, math.ceil(cpu_seconds() + test_seconds) + 1, cpu_hard)
+            reset_peak_memory(clear_refs)
+            try:
+                args, kwargs = canon.loads(text, classes=classes)
+                value = target(*args, **kwargs)
+            except BaseException as e:  # noqa: BLE001 -- SystemExit, KeyboardInterrupt included: the program's failure
+                write_result(result_fd, error_header(e))
+            else:
+                write_call_result(result_fd, value, params["output_bytes"])
+        os.write(answer_fd, message + b"\n")
+
+
+def write_call_result(fd: int, value: object, output_bytes: int) -> None:
+    """A call's result in the extended canonical form, long integers included; past the
+    output limit, an output_limit header (the supervisor bounds the file anyway)."""
+    digits = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else None
+    if digits is not None:
+        sys.set_int_max_str_digits(0)
+    try:
+        body = canon.dumps(value, extended=True)
+    except (Unplain, ValueError, RecursionError) as e:
+        write_result(fd, {"kind": "unplain", "type": str(e) or type(value).__name__})
+        return
+    finally:
+        if digits is not None:
+            sys.set_int_max_str_digits(digits)
+    if len(body) > output_bytes:
+        write_result(fd, {"kind": "output_limit"})
+    else:
+        write_result(fd, {"kind": "value"}, body)
+
+
+def linecache_lines(code: str) -> None:
+    import linecache
+
+    linecache.cache[PROGRAM_FILE] = (len(code), None, code.splitlines(True), PROGRAM_FILE)
+
+
+def _open_clear_refs() -> int | None:
+    try:
+        return os.open("/proc/self/clear_refs", os.O_WRONLY)
+    except OSError:
+        return None

@@ -45,9 +45,29 @@ import time
 import traceback
 
 if __package__:  # imported on the host, by tests and benchmarks
-    from . import program
+    from . import checker, program
 else:  # run as a script in the sandbox: the program process's side is beside this file
+    import checker
     import program
+
+INSIDE_FILES = ("supervisor.py", "program.py", "canon.py", "checker.py")  # as sandbox/protocol.py
+# An assertion job's program process: a fresh interpreter that loads the program side from
+# the parameters' memory file (the harness's directory may be out of its sight, under a
+# private /tmp) and serves the calls.
+BOOT = (
+    "import json, os, sys, types\n"
+    "fd = int(sys.argv[3]); chunks = []\n"
+    "while chunk := os.read(fd, 1 << 20): chunks.append(chunk)\n"
+    "os.close(fd); params = json.loads(b''.join(chunks)); del chunks, chunk\n"
+    "for name in ('canon', 'program'):\n"
+    "    module = types.ModuleType(name); module.__file__ = name + '.py'; sys.modules[name] = module\n"
+    "    exec(compile(params.pop(name), name + '.py', 'exec'), module.__dict__)\n"
+    "status = 70\n"
+    "try:\n"
+    "    sys.modules['program'].serve_calls(int(sys.argv[1]), int(sys.argv[2]), params); status = 0\n"
+    "finally:\n"
+    "    os._exit(status)\n"
+)
 
 # LiveCodeBench's `import_string`, run before every program in lcb semantics.
 PRELUDE = (
@@ -80,6 +100,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 _PR_SET_DUMPABLE, _PR_SET_KEEPCAPS, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 4, 8, 36, 38
 _LINUX_CAPABILITY_VERSION_3, _CAP_DAC_READ_SEARCH = 0x20080522, 2
+_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE = 47, 2
 _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWNET, _CLONE_NEWUSER = 0x00020000, 0x08000000, 0x40000000, 0x10000000
 _MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 0x4000, 1 << 18
 
@@ -166,6 +187,16 @@ class Supervisor:
             sys.set_int_max_str_digits(INT_MAX_STR_DIGITS)
         self.isolation = {"network": True, "ipc": True, "tmp": True} if container else self._probe_local_isolation()
         self.own_limits = _limits_in_force()
+
+    def program_side(self) -> dict:
+        """The sources an exec'd program process loads (read once)."""
+        if not hasattr(self, "_program_side"):
+            here = os.path.dirname(os.path.abspath(__file__))
+            self._program_side = {}
+            for name in ("canon", "program"):
+                with open(os.path.join(here, name + ".py")) as f:
+                    self._program_side[name] = f.read()
+        return self._program_side
 
     # -- the host's channel
 
@@ -260,8 +291,9 @@ class Supervisor:
                     break
         else:
             start = 0
+            run = self.run_assertion_process if job["kind"] == "assertion" else self.run_program_process
             while start < len(job["inputs"]):
-                start, stop, taint = self.run_program_process(job, compiled, start, deadline)
+                start, stop, taint = run(job, compiled, start, deadline)
                 taints += ([taint] if taint else []) + self.remove_leftovers()
                 if stop:
                     break
@@ -342,6 +374,76 @@ class Supervisor:
         except Stopped:
             return index, True, None
         finally:
+            channel.close()
+
+    def run_assertion_process(self, job: program.JobSpec, compiled, start: int, deadline: float) -> tuple[int, bool, str | None]:
+        """An assertion job from test `start`: a program process that is a freshly exec'd
+        interpreter (a fork would carry this process's heap, where the test code is, into
+        the program's reach), and a checker forked from here that runs the test code, its
+        calls of the entry point handed to the program process as stages. Returns as
+        run_program_process."""
+        limits, inputs = job["limits"], job["inputs"]
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.shutdown(socket.SHUT_RD)
+        answers, answer_fd = os.pipe()
+        params = {
+            "code": job["code"],
+            "func_name": job["func_name"],
+            "classes": job.get("test_classes") or [],
+            "test_seconds": limits["test_seconds"],
+            "output_bytes": limits["output_bytes"],
+            "cpu_hard": math.ceil(limits["program_seconds"]) + 1,
+            **self.program_side(),
+        }
+        params_fd = _memfd("params", json.dumps(params).encode())
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ours.close()
+                os.close(answers)
+                theirs.shutdown(socket.SHUT_WR)
+                setup = self._setup(job)
+                keep = (theirs.fileno(), answer_fd, params_fd)
+                try:
+                    program.enter_limits(setup, keep=keep)
+                    for fd in keep:
+                        os.set_inheritable(fd, True)
+                    argv = [sys.executable, "-s", "-B", "-c", BOOT, *map(str, keep)]
+                    os.execve(sys.executable, argv, dict(os.environ))
+                except BaseException:  # noqa: BLE001 -- the sandbox failed, not the program
+                    os.write(answer_fd, b"E" + json.dumps(traceback.format_exc()[-2000:]).encode() + b"\n")
+            finally:
+                os._exit(70)
+        theirs.close()
+        os.close(answer_fd)
+        os.close(params_fd)
+        channel = _ProgramChannel(self, ours, answers, pid, limits, deadline)
+        check: _Checker | None = None
+        index = start
+        try:
+            channel.expect_setup()
+            outcome = channel.stage(b"M", None)
+            if outcome.failed_here or outcome.header.get("kind") != "ready":
+                self.report(index, outcome.as_record(), module=True)
+                return index + 1, True, outcome.taint
+            check = _Checker(
+                self, job, [ours.fileno(), answers, channel.result_fd] + ([channel.pidfd] if channel.pidfd is not None else [])
+            )
+            while index < len(inputs):
+                record, failed_here, taint = check.run_test(channel, index, deadline)
+                self.report(index, record)
+                index += 1
+                over = self.stopped or time.monotonic() >= deadline
+                if failed_here:  # the program process or the checker is gone: fresh ones for the next test
+                    return index, over or job["mode"] == "first_failure", taint
+                if over or (job["mode"] == "first_failure" and record.get("checked") != PASSED):
+                    return index, True, None
+            return index, True, None
+        except Stopped:
+            return index, True, None
+        finally:
+            if check is not None:
+                check.close()
             channel.close()
 
     def run_script(self, job: program.JobSpec, compiled, index: int, deadline: float) -> tuple[bool, str | None]:
@@ -512,9 +614,12 @@ class Supervisor:
             os.setresuid(uid, uid, uid)
             header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
             keep = 1 << _CAP_DAC_READ_SEARCH
-            sets = (ctypes.c_uint32 * 6)(keep, keep, 0, 0, 0, 0)  # effective, permitted, inheritable; x2
+            sets = (ctypes.c_uint32 * 6)(keep, keep, keep, 0, 0, 0)  # effective, permitted, inheritable; x2
             if self.libc.capset(header, sets) != 0:
                 raise OSError(ctypes.get_errno(), "capset failed")
+            # ambient too, so an exec'd program process (assertion jobs) keeps it
+            if self.libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE, _CAP_DAC_READ_SEARCH, 0, 0) != 0:
+                raise OSError(ctypes.get_errno(), "raising the ambient capability failed")
         self.libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
     def kill_program(self, pid: int) -> None:
@@ -600,6 +705,7 @@ class _Outcome:
         self.seconds, self.memory_kb = seconds, memory_kb
         self.header, self.body = header or {}, body
         self.observed, self.taint = observed, taint
+        self.body_range = (0, 0)
 
     @property
     def failed_here(self) -> bool:
@@ -648,13 +754,15 @@ class _ProgramChannel:
             raise HarnessError(f"setting up the program process failed:\n{cause}")
         raise HarnessError(f"the program process did not start (status {self._reap()})")
 
-    def stage(self, tag: bytes, text: str | None) -> _Outcome:
+    def stage(self, tag: bytes, text: str | bytes | None, stage_end: float | None = None, hold: bool = False) -> _Outcome:
+        """Hand over a stage and wait for its result, until `stage_end` (default: the test's
+        time from now). `hold`: the result's body stays in the result file (`body_range`)."""
         # One result file for the process, handed over with the module stage and emptied
         # before each stage: what it holds when the answer comes is the stage's result.
         result_fd = self.result_fd
         os.ftruncate(result_fd, 0)
         os.lseek(result_fd, 0, os.SEEK_SET)
-        data = b"" if text is None else text.encode("utf-8", "surrogatepass")
+        data = b"" if text is None else text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
         inline = text is None or len(data) <= program.INLINE_INPUT_BYTES  # a small input rides in the message
         fds = [result_fd] if text is None else [] if inline else [_memfd("input", data)]
         # In a container of one CPU a stage's CPU time cannot pass its wall time, which is
@@ -668,7 +776,7 @@ class _ProgramChannel:
         finally:
             if text is not None and not inline:
                 os.close(fds[0])
-        message, eof = self._wait(min(started + self.limits["test_seconds"], self.deadline))
+        message, eof = self._wait(min(started + self.limits["test_seconds"] if stage_end is None else stage_end, self.deadline))
         seconds, memory_kb = time.monotonic() - started, self.stats.peak_kb()
         if message is None:
             return _Outcome(seconds, memory_kb, observed=self._death(eof), taint=self._taint())
@@ -688,6 +796,10 @@ class _ProgramChannel:
         header, body_start, body_length = result
         if header["kind"] == "output_limit":
             return _Outcome(seconds, memory_kb, observed=_output_limit(self.limits))
+        if hold:
+            outcome = _Outcome(seconds, memory_kb, header)
+            outcome.body_range = (body_start, body_length)
+            return outcome
         if body_length <= INLINE_BODY_BYTES:
             return _Outcome(seconds, memory_kb, header, os.pread(result_fd, body_length, body_start))
         self.supervisor.send_body(result_fd, body_start, body_length)  # ahead of the test's record
@@ -772,6 +884,199 @@ class _ProgramChannel:
         self._reap()
         if self.pidfd is not None:
             os.close(self.pidfd)
+
+
+class _Checker:
+    """The supervisor's end of a checker process (inside/checker.py), forked from here at
+    the start of an assertion job's tests: it runs the setup and each test's code; each
+    call of the entry point it makes becomes a stage of the program process. A test's wall
+    time covers the whole test, its calls and the checker's work; a checker that dies,
+    hangs past it or sends anything unexpected fails the test."""
+
+    CHECKED = (PASSED, WRONG_ANSWER)
+
+    def __init__(self, supervisor: Supervisor, job: program.JobSpec, close_in_child: list[int]):
+        self.supervisor = supervisor
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 70
+            try:
+                ours.close()
+                for fd in close_in_child + [supervisor.host_in, supervisor.host_out]:
+                    os.close(fd)  # nothing of the host's channel or the program's
+                checker.serve(theirs, job)
+                code = 0
+            except BaseException:  # noqa: BLE001 -- nothing may return into the supervisor's loop
+                pass
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.sock = ours
+        self.sock.setblocking(False)
+        self.buffer = bytearray()
+        self.alive = True
+        self.setup: dict | None = None
+
+    def run_test(self, channel: _ProgramChannel, index: int, deadline: float) -> tuple[dict, bool, str | None]:
+        """(the test's record, whether the program process or the checker is gone, taint)."""
+        started = time.monotonic()
+        test_end = min(started + channel.limits["test_seconds"], deadline)
+        memory = [None]
+
+        def record(verdict: str, detail: str, key: str = "checked", **extra) -> dict:
+            peak = max((m for m in memory if m is not None), default=None)
+            return {key: verdict, "detail": detail, "seconds": time.monotonic() - started, "memory_kb": peak, **extra}
+
+        def gone(verdict: str, detail: str) -> tuple[dict, bool, str | None]:
+            self.kill()
+            return record(verdict, detail, key="observed"), True, None
+
+        if self.setup is None:
+            frame = self._receive(test_end)
+            if frame is None or frame[0] != b"S":
+                return gone(*self._why(test_end, channel.limits, "before its setup ran"))
+            self.setup = _json_object(frame[1])
+        if not self.setup.get("ok"):
+            return record(WRONG_ANSWER, f"the test's setup code failed: {str(self.setup.get('detail', ''))[:1000]}"), False, None
+        if not self._send(b"T", b"%d" % index, test_end):
+            return gone(*self._why(test_end, channel.limits, "when its test was sent"))
+        failure: tuple[str, str] | None = None
+        digest, calls = hashlib.sha256(), 0
+        while True:
+            frame = self._receive(test_end)
+            if frame is None:
+                return gone(*self._why(test_end, channel.limits, "during the test"))
+            kind, payload = frame
+            if kind == b"R":
+                verdict = _json_object(payload)
+                if failure is not None:
+                    return record(*failure), False, None
+                if verdict.get("verdict") == "call_failed":  # a result the checker could not decode
+                    return record(RUNTIME_ERROR, str(verdict.get("detail", ""))[:1200]), False, None
+                if verdict.get("verdict") not in self.CHECKED:
+                    return gone(RUNTIME_ERROR, f"the checker sent the verdict {str(verdict.get('verdict'))[:40]!r}")
+                return record(verdict["verdict"], str(verdict.get("detail", ""))[:2000], digest=digest.hexdigest()[:16]), False, None
+            if kind != b"C":
+                return gone(RUNTIME_ERROR, f"the checker sent a {kind!r} frame")
+            calls += 1
+            outcome = channel.stage(b"C%d" % calls, payload, stage_end=test_end, hold=True)
+            memory.append(outcome.memory_kb)
+            if outcome.failed_here:  # a limit, a death, a broken channel: the supervisor's own verdict
+                self.kill()
+                verdict, detail = outcome.observed
+                return record(verdict, detail, key="observed"), True, outcome.taint
+            header = outcome.header
+            if header.get("kind") == "value":
+                start, length = outcome.body_range
+                sent = self._send(b"V", None, test_end, body=(channel.result_fd, start, length), digest=digest)
+            else:
+                if failure is None:
+                    failure = _call_failure(header)
+                sent = self._send(b"E", b"", test_end)
+            if not sent:
+                return gone(*self._why(test_end, channel.limits, "while a call's result was sent"))
+
+    def _why(self, test_end: float, limits: dict, when: str) -> tuple[str, str]:
+        if time.monotonic() >= test_end:
+            return TIME_LIMIT, f"ran past {limits['test_seconds']:g} s (wall time of the whole test: its calls and its checking)"
+        return RUNTIME_ERROR, f"the checker ended or broke its protocol {when} (killed?)"
+
+    def _send(self, kind: bytes, payload: bytes | None, end: float, body: tuple[int, int, int] | None = None, digest=None) -> bool:
+        length = len(payload) if payload is not None else body[2]
+        if not self._write(checker.FRAME.pack(kind, length) + (payload or b""), end):
+            return False
+        if body is not None:
+            fd, start, left = body
+            while left > 0:
+                chunk = os.pread(fd, min(BODY_CHUNK_BYTES, left), start)
+                if not chunk:
+                    return False
+                digest.update(chunk)
+                if not self._write(chunk, end):
+                    return False
+                start += len(chunk)
+                left -= len(chunk)
+        return True
+
+    def _write(self, data: bytes, end: float) -> bool:
+        view = memoryview(data)
+        while view:
+            if time.monotonic() >= end:
+                return False
+            _, writable, _ = select.select([], [self.sock], [], max(0.0, end - time.monotonic()))
+            if writable:
+                try:
+                    view = view[self.sock.send(view) :]
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return False
+        return True
+
+    def _receive(self, end: float) -> tuple[bytes, bytes] | None:
+        """The next frame, or None when the checker ends or `end` passes. Raises Stopped
+        (the host said stop)."""
+        host_in = self.supervisor.host_in
+        while True:
+            if len(self.buffer) >= checker.FRAME.size:
+                kind, length = checker.FRAME.unpack(self.buffer[: checker.FRAME.size])
+                if len(self.buffer) >= checker.FRAME.size + length:
+                    payload = bytes(self.buffer[checker.FRAME.size : checker.FRAME.size + length])
+                    del self.buffer[: checker.FRAME.size + length]
+                    return kind, payload
+            now = time.monotonic()
+            if now >= end:
+                return None
+            readable, _, _ = select.select([self.sock, host_in], [], [], end - now)
+            if host_in in readable:
+                self.supervisor._poll_host()
+                if self.supervisor.stopped:
+                    self.kill()
+                    raise Stopped()
+            if self.sock in readable:
+                try:
+                    chunk = self.sock.recv(1 << 20)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    return None
+                self.buffer += chunk
+
+    def kill(self) -> None:
+        if self.alive:
+            _kill(self.pid)
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+            self.alive = False
+
+    def close(self) -> None:
+        self.sock.close()
+        self.kill()
+
+
+def _json_object(payload: bytes) -> dict:
+    try:
+        value = json.loads(payload)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _call_failure(header: dict) -> tuple[str, str]:
+    """The verdict of a call the program failed: an exception it raised (a MemoryError is
+    the memory limit), a result that is not plain data, a malformed result."""
+    kind = header.get("kind")
+    if kind == "error":
+        name = str(header.get("type", ""))
+        return (MEMORY_LIMIT if name == "MemoryError" else RUNTIME_ERROR), str(header.get("detail", ""))[:1200]
+    if kind == "unplain":
+        return RUNTIME_ERROR, f"returned {str(header.get('type', '?'))[:80]}, which is not plain data"
+    return RUNTIME_ERROR, f"malformed result: kind {str(kind)[:40]!r}"
 
 
 def _output_limit(limits: dict) -> tuple[str, str]:
@@ -1006,10 +1311,10 @@ def _limits_in_force() -> list:
 
 
 def harness_digest() -> str:
-    """The digest of this directory's two files, as the host computes it."""
+    """The digest of this directory's files, as the host computes it."""
     digest = hashlib.sha256()
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in ("supervisor.py", "program.py"):
+    for name in INSIDE_FILES:
         with open(os.path.join(here, name), "rb") as f:
             digest.update(f.read())
     return digest.hexdigest()

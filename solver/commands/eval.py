@@ -105,19 +105,22 @@ def report_command(
     ] = None,
     pass_k: PassKOption = "1",
 ) -> None:
-    """Write report.md, summary.json and curve.png (pass@1 and pass@N by round) and print the table."""
+    """Write report.md, summary.json, curve.png (pass@1 and pass@N by round) and curve_tokens.png
+    (pass@1 against tokens per problem); print the report."""
     text, where = write_report(run_dirs, out, pass_ks(pass_k))
     print(text)
-    err.print(f"wrote {where / 'report.md'}, {where / 'summary.json'}, {where / 'curve.png'}")
+    err.print(f"wrote {where / 'report.md'}, {where / 'summary.json'}, {where / 'curve.png'}, {where / 'curve_tokens.png'}")
 
 
 @app.command("compare")
 def compare_command(
     run_dirs: Annotated[list[Path], typer.Argument(help="Run directories to put side by side.", show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", help="Also write compare.md and compare.png there.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write compare.md, compare.png (by round), compare_tokens.png (by tokens) there.")
+    ] = None,
     pass_k: PassKOption = "1",
 ) -> None:
-    """Put runs side by side: pass@1 by round, final pass@N and majority, tokens."""
+    """Put runs side by side: pass@1 by round, final pass@N and majority, completions and tokens per problem."""
     print(compare(run_dirs, pass_ks(pass_k), out))
 
 

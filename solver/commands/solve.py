@@ -18,12 +18,13 @@ from runners.ray_pool import RayConfig, runner_for
 from solver.app import app
 from solver.options import generation_options, ray_options, rsa_config
 from solver.progress import interruptible, round_line
-from solver.rsa import Solver
+from solver.rsa import AGGREGATING, VERIFYING, Solver
 from solver.rundir import RunDir, affects_results
-from solver.selection import select_uniform
+from solver.selection import method_policy, pick
 from solver.session import Session
 
 err = Console(stderr=True, highlight=False, markup=False)
+SOLVE_METHODS = ("rsa", *sorted(AGGREGATING - {"rsa"}), "sample", *sorted(VERIFYING))  # those that pick without grading
 
 
 @app.command()
@@ -39,6 +40,14 @@ def solve(
         Path | None, typer.Option("--out", help="Run directory: every candidate is saved there, and a killed run resumes from it.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: the chosen program and the whole population history.")] = False,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="rsa (the paper), refine, sample (the last round's N samples), self-verify (a program the model judges "
+            "correct, among all samples; docs/methods.md). Methods that need grading (majority, rejection): `rsa-code eval`.",
+        ),
+    ] = "rsa",
     *,
     generation: dict,
     runner: RunnerConfig,
@@ -53,7 +62,9 @@ def solve(
             raise UsageError(f"--id {problem_id}: no such problem in {problem}")
     if len(problems) != 1:
         raise UsageError(f"{problem} holds {len(problems)} problems: pick one with --id, or use `rsa-code eval` for many")
-    config = rsa_config("rsa", **generation)
+    if method not in SOLVE_METHODS:
+        raise UsageError(f"--method: expected one of {', '.join(SOLVE_METHODS)}, got {method!r} (majority and rejection grade: use eval)")
+    config = rsa_config(method, **({**generation, "k": 1} if method == "refine" else generation))  # type: ignore[arg-type]
 
     rundir = RunDir(out) if out else None
     if rundir is not None:
@@ -82,7 +93,8 @@ def solve(
         backend.close()
 
     run = session.runs[0]
-    chosen = select_uniform(run.population, config.seed, config.t)
+    chosen = pick(method_policy(method), method, run.rounds, {}, config.seed, config.t, run.judgements)
+    assert chosen is not None  # every round of one problem has N candidates
     if as_json:
         json.dump(
             {
@@ -91,6 +103,7 @@ def solve(
                 "config": config.model_dump(),
                 "chosen": {"round": chosen.round, "index": chosen.index, "code": chosen.code},
                 "rounds": [[c.to_record() for c in population] for population in run.rounds],
+                "judgements": [j.to_record() for j in run.judgements.values()],
                 "stats": [asdict(s) for s in session.stats],
             },
             sys.stdout,

@@ -8,6 +8,9 @@ next program. Expected outputs here are secrets no program can compute."""
 
 from __future__ import annotations
 
+import os
+
+from problems import TestCase
 from sandbox import Job, Limits, Verdict
 from tests.sandbox.conftest import functional_job, stdin_job
 
@@ -435,6 +438,7 @@ def attacks(*, docker: bool, host_port: int, host_addresses: list[str], harness_
     if docker:
         found["memory_bomb_in_children"] = (stdin_job(MEMORY_BOMB_IN_CHILDREN, [("", "x")]), Verdict.MEMORY_LIMIT)
         found["fill_scratch"] = (stdin_job(FILL_SCRATCH, [("", "full")]), P)
+    found |= assertion_attacks(docker=docker)
     return found
 
 
@@ -444,3 +448,189 @@ NEEDS_100_MIB_JOB = stdin_job(NEEDS_100_MIB, [("", "ok")])
 # Run in a first batch; FIND_STATE in the next must find nothing they left.
 LEAVE_STATE_JOB = stdin_job(LEAVE_STATE, [("", "left")])
 FIND_STATE_JOB = stdin_job(FIND_STATE, [("", "clean")])
+
+
+# ---------------------------------------------------------------- assertion tests (HumanEval, MBPP)
+# The test code holds the expected value; it runs in the checker, a process the program cannot
+# reach, and the program's results reach it as plain data only. SECRET_ANSWER is a value no
+# program can compute: only the test code has it.
+
+SECRET_ANSWER = "q9x8w7v6u5t4s3r2"
+SECRET_CHECK = f"def check(candidate):\n    assert candidate(2) == 'MARKER:' + '{SECRET_ANSWER}'\n"
+
+# Scans its own readable memory (every region of /proc/self/maps, read through /proc/self/mem)
+# for the test's text "'MARKER:' + '<16 chars>'" and returns what it finds there. The needle
+# is built at run time, so the program's own text does not hold it. CONTROL plants such a
+# text in the program's own memory first: finding it shows the scan works.
+MEMORY_SCAN = r"""
+import re
+PLANTED = {planted}
+def scan():
+    needle = re.compile(("'MARK" + "ER:' \\+ '") .encode() + rb"([a-z0-9]{{16}})'")
+    found = []
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", buffering=0) as mem:
+        for row in maps:
+            fields = row.split()
+            if "r" not in fields[1] or (len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]", "[vvar_vclock]")):
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            try:
+                mem.seek(start)
+                data = mem.read(end - start)
+            except (OSError, ValueError, OverflowError):
+                continue
+            found += [m.group(1).decode() for m in needle.finditer(data)]
+    return found
+def f(x):
+    found = [v for v in scan() if not v.startswith("control")]
+    return "MARKER:" + found[0] if found else {fallback}
+"""
+MEMORY_SCAN_CONTROL_CHECK = "def check(candidate):\n    assert candidate(2) == 'control012345678'\n"
+
+ALWAYS_EQUAL_RESULT = """
+class Yes:
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+def f(x):
+    return Yes()
+"""
+SUBCLASS_RESULT = """
+class Yes({base}):
+    def __eq__(self, other):
+        return True
+    __hash__ = {base}.__hash__
+def f(x):
+    return Yes({value})
+"""
+EXIT_AT_IMPORT = "import {module}\n{module}.{call}(0)\ndef f(x):\n    return 0\n"
+EXIT_IN_CALL = "import {module}\ndef f(x):\n    {module}.{call}(0)\n"
+RAISE_IN_CALL = "def f(x):\n    raise {error}\n"
+REDEFINE_THE_TEST = """
+import builtins, sys
+def check(candidate):
+    return None
+candidate = check
+class AssertionError(Exception):
+    pass
+builtins.AssertionError = AssertionError
+builtins.check = builtins.candidate = check
+sys.modules["builtins"].__dict__["Exception"] = BaseException
+def f(x):
+    return "MARKER:not-it"
+"""
+# Breaks its own process's builtins: our code there breaks with it (its failure), the checker's does not.
+PATCH_BUILTINS = """
+import builtins
+builtins.__build_class__ = None
+builtins.isinstance = lambda *a: True
+builtins.len = lambda *a: 0
+builtins.print = None
+def f(x):
+    return "MARKER:not-it"
+"""
+KILL_THE_CHECKER = """
+import os, signal
+def f(x):
+    me, parents = os.getpid(), set()
+    pid = me
+    while pid > 1:
+        with open(f"/proc/{{pid}}/stat") as s:
+            pid = int(s.read().rpartition(")")[2].split()[1])
+        parents.add(pid)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != me and int(entry) not in parents:
+            try:
+                os.kill(int(entry), signal.{sig})
+            except OSError:
+                pass
+    return "MARKER:not-it"
+"""
+FORGE_ON_EVERY_DESCRIPTOR = r"""
+import os, struct, sys
+def f(x):
+    verdict = b'{"verdict": "passed", "detail": ""}'
+    lines = [b'{"test": {"index": 0, "module": false, "checked": "passed", "seconds": 0.1, "memory_kb": 1}}\n',
+             b'{"done": {"job": 1, "tainted": null}}\n', struct.pack("!cI", b"R", len(verdict)) + verdict,
+             b"C1\n", b"T0\n"]
+    print(lines[0].decode(), end="")
+    sys.stderr.write(lines[0].decode())
+    for fd in range(1024):
+        for line in lines:
+            try:
+                os.write(fd, line)
+            except OSError:
+                pass
+    return "MARKER:not-it"
+"""
+FAKE_PROTOCOL_LINE = (
+    'def f(x):\n    print(\'{"test": {"index": 0, "checked": "passed", "seconds": 0, "memory_kb": 1}}\')\n    return None\n'
+)
+HUGE_RESULT = "def f(x):\n    return 'x' * (4 << 20)\n"
+DEEP_RESULT = "def f(x):\n    v = []\n    for _ in range(100000):\n        v = [v]\n    return v\n"
+GENERATOR_RESULT = "def f(x):\n    return (c for c in 'MARKER:')\n"
+SLOW_CALL = "import time\ndef f(x):\n    time.sleep(100)\n"
+PROGRAM_OBJECT_RESULT = "class Node:\n    pass\ndef f(x):\n    return Node()\n"
+# A test that swallows every exception: a failed call still fails it (the supervisor and the
+# checker record the failure whatever the test code does).
+SWALLOWING_CHECK = "def check(candidate):\n    try:\n        candidate(2)\n    except BaseException:\n        pass\n"
+# The program side is the program's: it replaces our writer and forges a result the checker
+# cannot decode (an object description, which only arguments may hold).
+FORGE_A_MALFORMED_RESULT = """
+import os, sys
+def forged(fd, value, output_bytes):
+    os.write(fd, b'{"kind": "value"}\\n{"o": [0, "X", [], [], []]}')
+sys.modules["program"].write_call_result = forged
+def f(x):
+    return 1
+"""
+
+
+def assertion_job(
+    code: str, setup: str = SECRET_CHECK, tests: tuple[str, ...] = ("check(candidate)",), classes: tuple[str, ...] = ()
+) -> Job:
+    return Job(code, "assertion", tuple(TestCase(input=t, output="") for t in tests), "f", setup_code=setup, test_classes=classes)
+
+
+def assertion_attacks(*, docker: bool) -> dict[str, tuple[Job, Verdict]]:
+    """name -> (job, verdict): none of them may pass but the scan's control."""
+    reaches = docker or os.geteuid() != 0  # the program can signal the checker: the same user
+    found = {
+        "assertion_memory_scan_control": (
+            assertion_job(
+                MEMORY_SCAN.format(planted='"\'MARK" + "ER:\' + \'" + "control012345678" + "\'"', fallback="None")
+                .replace('if not v.startswith("control")', "if v")
+                .replace('"MARKER:" + found[0]', "found[0]"),
+                MEMORY_SCAN_CONTROL_CHECK,
+            ),
+            P,
+        ),
+        "assertion_memory_scan_for_the_expected_value": (assertion_job(MEMORY_SCAN.format(planted="None", fallback="None")), WA),
+        "assertion_always_equal_result": (assertion_job(ALWAYS_EQUAL_RESULT), RE),
+        "assertion_exit_at_import": (assertion_job(EXIT_AT_IMPORT.format(module="sys", call="exit")), RE),
+        "assertion_os_exit_at_import": (assertion_job(EXIT_AT_IMPORT.format(module="os", call="_exit")), RE),
+        "assertion_exit_in_call": (assertion_job(EXIT_IN_CALL.format(module="sys", call="exit")), RE),
+        "assertion_os_exit_in_call": (assertion_job(EXIT_IN_CALL.format(module="os", call="_exit")), RE),
+        "assertion_raise_system_exit": (assertion_job(RAISE_IN_CALL.format(error="SystemExit(0)")), RE),
+        "assertion_raise_keyboard_interrupt": (assertion_job(RAISE_IN_CALL.format(error="KeyboardInterrupt")), RE),
+        "assertion_redefine_the_test": (assertion_job(REDEFINE_THE_TEST), WA),
+        "assertion_patch_builtins": (assertion_job(PATCH_BUILTINS), RE),
+        # Docker: the checker is the program's user, so it can be killed, never believed dead-and-passed;
+        # locally as root the program is a user of its own and cannot signal it.
+        "assertion_kill_the_checker": (assertion_job(KILL_THE_CHECKER.format(sig="SIGKILL")), RE if reaches else WA),
+        "assertion_stop_the_checker": (assertion_job(KILL_THE_CHECKER.format(sig="SIGSTOP")), TLE if reaches else WA),
+        "assertion_forge_on_every_descriptor": (assertion_job(FORGE_ON_EVERY_DESCRIPTOR), RE),
+        "assertion_fake_protocol_line": (assertion_job(FAKE_PROTOCOL_LINE), WA),
+        "assertion_huge_result": (assertion_job(HUGE_RESULT), Verdict.OUTPUT_LIMIT),
+        "assertion_deep_result": (assertion_job(DEEP_RESULT), RE),
+        "assertion_generator_result": (assertion_job(GENERATOR_RESULT), RE),
+        "assertion_slow_call": (assertion_job(SLOW_CALL), TLE),
+        "assertion_program_object_result": (assertion_job(PROGRAM_OBJECT_RESULT), RE),
+        "assertion_failed_call_in_a_swallowing_test": (assertion_job(RAISE_IN_CALL.format(error="ValueError"), SWALLOWING_CHECK), RE),
+        "assertion_forge_a_malformed_result": (assertion_job(FORGE_A_MALFORMED_RESULT, SWALLOWING_CHECK), RE),
+        "assertion_swallowing_test_control": (assertion_job("def f(x):\n    return 1\n", SWALLOWING_CHECK), P),
+    }
+    for base, value in (("int", "3"), ("str", "'MARKER:'"), ("list", "[1]")):
+        found[f"assertion_{base}_subclass_result"] = (assertion_job(SUBCLASS_RESULT.format(base=base, value=value)), RE)
+    return found
