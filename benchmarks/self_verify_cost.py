@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--runner", default=None, help="runner kind (default: the project's default)")
     parser.add_argument("--model", default=None)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--show", type=int, default=0, help="print the first SHOW judgements' texts")
     args = parser.parse_args()
 
     problems = load_problems(list_examples())
@@ -51,6 +52,8 @@ def main() -> None:
     print(f"| judging | {stats.verify_requests} | {stats.verify_prompt_tokens:,} | {stats.verify_completion_tokens:,} | {judged:.1f} |")
     verdicts = Counter("not sent" if not j.sent else (j.verdict or "none") for j in judgements)
     print("verdicts: " + ", ".join(f"{name} {verdicts[name]}" for name in ("correct", "incorrect", "none", "not sent")))
+    for j in judgements[: args.show]:
+        print(f"--- judgement of {j.problem_id} #{j.index} ({j.verdict}): {j.text[:300]!r}")
     gen_tokens = stats.prompt_tokens + stats.completion_tokens
     judge_tokens = stats.verify_prompt_tokens + stats.verify_completion_tokens
     if gen_tokens:

@@ -10,7 +10,9 @@ Rules, in order:
      thinking has no program (a user would see no answer), even if a draft is there.
   2. Fenced blocks of the answer: the last one tagged python (py, python3) wins, else the
      last untagged one; blocks tagged with another language (text, bash, input...) are
-     never code. A final block whose closing fence is missing (a response cut at
+     never code. When the problem names the function its tests call (HumanEval, MBPP:
+     `defines`), the last of those blocks that defines it wins over a later one that only
+     calls it (small models end with a block of example calls or asserts). A final block whose closing fence is missing (a response cut at
      max_tokens) counts, running to the end of the text.
   3. No fence at all: the answer is the program if it parses as Python, or else the
      longest tail of it that parses after dropping leading prose lines.
@@ -113,25 +115,29 @@ def _unfenced(text: str) -> tuple[str, str]:
     return "", text.strip()
 
 
-def _program(text: str) -> tuple[str, str]:
+def _program(text: str, defines: str | None) -> tuple[str, str]:
     """(program, the text without it) of an answer that holds no thinking."""
     blocks = _blocks(text)
     if blocks:
         python = [b for b in blocks if b[0] in _PYTHON_TAGS] or [b for b in blocks if not b[0]]
         if not python:
             return "", text.strip()
+        if defines is not None:
+            definition = re.compile(rf"^[ \t]*(?:async[ \t]+)?def[ \t]+{re.escape(defines)}[ \t]*\(", re.MULTILINE)
+            python = [b for b in python if definition.search(text, b[2], b[3])] or python
         _, start, code_start, code_end, end = python[-1]
         return text[code_start:code_end].strip("\n"), (text[:start] + text[end:]).strip()
     return _unfenced(text)
 
 
-def extract(response: str, opened: bool = False) -> Extracted:
-    """`opened`: the chat template put `<think>` before the response (see rule 1)."""
+def extract(response: str, opened: bool = False, defines: str | None = None) -> Extracted:
+    """`opened`: the chat template put `<think>` before the response (see rule 1);
+    `defines`: the function the tests call, for problems that name one (rule 2)."""
     before, thinking, after, cut = split_thinking(response, opened)
     shown = _join(before.strip(), thinking, after.strip())
     if cut:
         return Extracted("", shown, thinking, shown, True)
-    code, prose = _program(after)
+    code, prose = _program(after, defines)
     return Extracted(code, _join(thinking, prose), thinking, shown)
 
 

@@ -123,17 +123,24 @@ class Candidate:
 
 
 JudgeVerdict = Literal["correct", "incorrect"]
-# The judge's verdict: the last "VERDICT: correct|incorrect" of its answer (markup around it allowed).
-_VERDICT = re.compile(r"verdict\W{0,8}?(incorrect|correct)\b", re.IGNORECASE)
+# The judge's verdict: the last "VERDICT: correct|incorrect" (or yes|no) of its answer (markup around it allowed).
+_VERDICT = re.compile(r"verdict\W{0,8}?(incorrect|correct|yes|no)\b", re.IGNORECASE)
+# The answer's first word, when it holds no VERDICT line: the template asks for Yes or No first,
+# which small models give more often than the closing line.
+_FIRST_WORD = re.compile(r"^\W*(yes|no|correct|incorrect)\b", re.IGNORECASE)
+_AS_VERDICT: dict[str, JudgeVerdict] = {"yes": "correct", "correct": "correct", "no": "incorrect", "incorrect": "incorrect"}
 
 
 def parse_verdict(text: str, opened: bool = False) -> JudgeVerdict | None:
-    """The verdict of a judge's response; None when it holds none. Thinking is not the
-    answer: only the text after the last </think> counts, and a response cut off inside
-    its thinking has no verdict (`opened`: the chat template opened the thinking)."""
+    """The verdict of a judge's response: its last `VERDICT:` line, else its first word when
+    that is Yes, No, Correct or Incorrect; None when it holds neither. Thinking is not the
+    answer: only the text after the last </think> counts, and a response cut off inside its
+    thinking has no verdict (`opened`: the chat template opened the thinking)."""
     _, _, answer, cut = split_thinking(text, opened)
-    found = None if cut else _VERDICT.findall(answer)
-    return found[-1].lower() if found else None  # type: ignore[return-value]
+    if cut:
+        return None
+    found = _VERDICT.findall(answer) or _FIRST_WORD.findall(answer[:64])[:1]
+    return _AS_VERDICT[found[-1].lower()] if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +179,11 @@ def verify_seed(candidate: Candidate) -> int:
     """The judge's sampling seed for a candidate: from the candidate's own seed, apart from
     generation's stream, so judging draws nothing from the problem's generator."""
     return int(np.random.SeedSequence([candidate.seed, 0x5E1F]).generate_state(1)[0] % (2**31 - 1))
+
+
+def defined_function(problem: Problem) -> str | None:
+    """The function a program must define, for problems whose tests are code calling it."""
+    return problem.func_name if problem.kind == "assertion" else None
 
 
 def problem_rng(seed: int, problem_id: str) -> np.random.Generator:
@@ -355,7 +367,7 @@ class Solver:
                 item.parents,
                 item.seed,
                 text,
-                extract(text).code,
+                extract(text, defines=defined_function(item.run.problem)).code,
                 done.prompt_tokens,
                 done.completion_tokens,
                 done.finish_reason,

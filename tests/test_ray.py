@@ -90,6 +90,11 @@ def crashing_runner() -> FakeCrashingRunner:
     return FakeCrashingRunner(TEXTS)
 
 
+def dying_runner() -> ScriptedRunner:
+    """A factory whose actor dies while it builds its runner (before its first call)."""
+    os._exit(1)
+
+
 def eval_job(script, out, **extra):
     """The eval of eval_args() as an EvalJob, run in this process."""
     from problems import ProblemFilter
@@ -283,6 +288,14 @@ def test_losing_every_generation_actor_is_one_error_saying_so(cluster, script, t
         "times in a row; run the same command again to resume the run"
     )
     assert pool.replaced == REPLACEMENTS
+
+
+def test_actors_lost_while_starting_are_replaced_too(cluster):
+    from runners.base import RunnerError
+    from runners.ray_pool import REPLACEMENTS
+
+    with pytest.raises(RunnerError, match=f"^every generation actor was lost: {REPLACEMENTS + 1} losses in all"):
+        RayRunnerPool(dying_runner, actors=1)
 
 
 def test_losing_every_grading_actor_is_one_error_saying_so(cluster, script, tmp_path):

@@ -173,3 +173,20 @@ def test_the_solver_records_the_trim_of_thinking_parents(runner_class, opening):
     trims = [c.trim for c in run.rounds[1]]
     assert all(t is not None and t["stage"] == "reasoning" for t in trims)
     assert all(t["candidates_trimmed"] == 4 and t["chars_removed"] > 0 for t in trims)
+
+
+def test_the_block_that_defines_the_tested_function_wins_over_later_example_calls():
+    text = (
+        "```python\ndef remove_Occ(s, ch):\n    return s.replace(ch, '')\n```\n"
+        "Test it:\n```python\nassert remove_Occ('hello', 'l') == 'heo'\n```"
+    )
+    assert extract_code(text) == "assert remove_Occ('hello', 'l') == 'heo'"  # LiveCodeBench's rule: the last block
+    assert extract(text, defines="remove_Occ").code == "def remove_Occ(s, ch):\n    return s.replace(ch, '')"
+
+
+def test_defines_keeps_the_last_rule_when_no_block_defines_the_function():
+    text = "```python\nx = 1\n```\n```python\nprint(remove_Occ('a', 'b'))\n```"
+    assert extract(text, defines="remove_Occ").code == "print(remove_Occ('a', 'b'))"
+    two = "```python\ndef f(x):\n    return 1\n```\n```python\ndef f(x):\n    return 2\n```"
+    assert extract(two, defines="f").code == "def f(x):\n    return 2"  # the last definition
+    assert extract("```python\ndef ff(x):\n    return 1\n```\n```python\nf(1)\n```", defines="f").code == "f(1)"  # not a prefix

@@ -85,6 +85,12 @@ def without_seconds(stats: dict) -> dict:
         ("<think>VERDICT: correct</think>It fails on n = 0.\nVERDICT: incorrect", "incorrect"),
         ("<think>Surely VERDICT: correct</think>I am not sure.", None),  # thinking is not the answer
         ("<think>VERDICT: correct, so far", None),  # cut off inside its thinking
+        ("Yes, the provided Python code is indeed correct.", "correct"),  # no VERDICT line: the first word
+        ("**No.** It fails on n = 0.", "incorrect"),
+        ("Yes at first sight.\nVERDICT: incorrect", "incorrect"),  # a VERDICT line wins over the first word
+        ("I think yes.", None),  # a yes later in the text is no verdict
+        ("Verdict: No\nTask: pass", "incorrect"),
+        ("<think>Yes</think>Hard to say.", None),
         ("It is correct.", None),
         ("", None),
     ],
