@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 # stdin: the program reads a test's input and prints; functional: a function (or Solution
 # method) is called with a test's arguments; assertion: the test is code (HumanEval's
@@ -65,7 +65,20 @@ class Problem(BaseModel):
             raise ValueError("setup_code and test_classes belong to assertion problems")
         return self
 
+    @model_serializer(mode="wrap")
+    def _without_unset_assertion_fields(self, handler):
+        """The fields added for assertion problems are left out while they hold their
+        defaults, so a LiveCodeBench problem dumps (and digests: solver/runs.py) as before."""
+        data = handler(self)
+        for name in _LATER_FIELDS:
+            if name in data and data[name] in _LATER_FIELDS[name]:
+                del data[name]
+        return data
+
     @property
     def all_tests(self) -> tuple[TestCase, ...]:
         """Public tests first, then hidden ones: the order LiveCodeBench grades in."""
         return self.public_tests + self.hidden_tests
+
+
+_LATER_FIELDS = {"setup_code": ("",), "test_classes": ((), []), "split": (None,)}  # their defaults, in python and json modes

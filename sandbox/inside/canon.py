@@ -166,7 +166,10 @@ def _decode(data: object, depth: int, extended: bool, classes: dict | None, made
                 except TypeError:
                     raise Malformed("a set element is not hashable") from None
             if tag == "c" and type(inner) is list and len(inner) == 2 and all(type(v) in (int, float) for v in inner):
-                return complex(inner[0], inner[1])
+                try:
+                    return complex(inner[0], inner[1])
+                except OverflowError:  # an int past a float's range: no complex holds it
+                    raise Malformed("a complex part out of range") from None
             if tag == "y" and type(inner) is str and inner in BUILTIN_TYPES:
                 return BUILTIN_TYPES[inner]
             if classes is not None and tag == "r" and type(inner) is int and inner in made:

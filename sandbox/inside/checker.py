@@ -97,8 +97,8 @@ def serve(sock: socket.socket, job: dict) -> None:
         if kind == b"V":
             try:
                 return canon.loads(payload)  # plain values only: never the program's objects
-            except canon.Malformed as e:  # a result file the program wrote itself
-                failed.append(f"malformed result: {e}")
+            except Exception as e:  # noqa: BLE001 -- a result file the program wrote itself (Malformed, OverflowError, ...)
+                failed.append(f"malformed result: {type(e).__name__}: {str(e)[:200]}")
                 raise CallFailed() from None
         failed.append("the call failed")
         raise CallFailed()

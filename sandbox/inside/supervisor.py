@@ -36,6 +36,7 @@ import json
 import linecache
 import math
 import os
+import re
 import resource
 import select
 import signal
@@ -103,6 +104,16 @@ _LINUX_CAPABILITY_VERSION_3, _CAP_DAC_READ_SEARCH = 0x20080522, 2
 _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE = 47, 2
 _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWNET, _CLONE_NEWUSER = 0x00020000, 0x08000000, 0x40000000, 0x10000000
 _MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 0x4000, 1 << 18
+_MS_RDONLY, _MS_NOEXEC, _MS_REMOUNT, _MS_BIND = 1, 8, 32, 4096
+_MS_NOATIME, _MS_NODIRATIME, _MS_RELATIME = 1024, 2048, 1 << 21
+_MOUNT_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC, "noatime": _MS_NOATIME}
+_MOUNT_FLAGS |= {"nodiratime": _MS_NODIRATIME, "relatime": _MS_RELATIME}
+# Kernel file systems keep their own per-file permissions, and /dev/null must stay writable.
+_WRITABLE_TREES = ("/proc", "/sys", "/dev")
+# Key management syscalls (add_key, request_key, keyctl): the user keyring is per uid, shared by
+# a slot's programs one after another. Docker's seccomp profile refuses them; locally a filter does.
+_KEY_SYSCALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219))}
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 
 
 def _libc():
@@ -187,6 +198,14 @@ class Supervisor:
             sys.set_int_max_str_digits(INT_MAX_STR_DIGITS)
         self.isolation = {"network": True, "ipc": True, "tmp": True} if container else self._probe_local_isolation()
         self.own_limits = _limits_in_force()
+        self.own_scheduling = _scheduling_in_force(self.libc)
+        self.last_forked = _last_pid()
+
+    def _fork(self) -> int:
+        pid = os.fork()
+        if pid:
+            self.last_forked = max(self.last_forked, pid)
+        return pid
 
     def program_side(self) -> dict:
         """The sources an exec'd program process loads (read once)."""
@@ -331,7 +350,7 @@ class Supervisor:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.shutdown(socket.SHUT_RD)
         answers, answer_fd = os.pipe()
-        pid = os.fork()
+        pid = self._fork()
         if pid == 0:
             code = 0
             try:
@@ -396,7 +415,7 @@ class Supervisor:
             **self.program_side(),
         }
         params_fd = _memfd("params", json.dumps(params).encode())
-        pid = os.fork()
+        pid = self._fork()
         if pid == 0:
             try:
                 ours.close()
@@ -454,7 +473,7 @@ class Supervisor:
         input_fd = _memfd("input", job["inputs"][index].encode("utf-8", "surrogatepass"))
         stdout_fd, result_fd = os.memfd_create("stdout"), os.memfd_create("result")
         started = time.monotonic()
-        pid = os.fork()
+        pid = self._fork()
         if pid == 0:
             code = 70
             try:
@@ -621,6 +640,7 @@ class Supervisor:
             if self.libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_RAISE, _CAP_DAC_READ_SEARCH, 0, 0) != 0:
                 raise OSError(ctypes.get_errno(), "raising the ambient capability failed")
         self.libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+        _refuse_key_syscalls(self.libc)
 
     def kill_program(self, pid: int) -> None:
         if self.container:
@@ -670,6 +690,10 @@ class Supervisor:
             problems.append("System V IPC objects left")
         if _limits_in_force() != self.own_limits:  # a program of the same user may prlimit us
             problems.append("the supervisor's limits were changed")
+        if _scheduling_in_force(self.libc) != self.own_scheduling:  # renice, ionice, taskset, chrt: inherited by later programs
+            problems.append("the supervisor's scheduling was changed")
+        if self.container and _last_pid() > self.last_forked:  # the program made processes or threads: the
+            problems.append("the program advanced the PID counter")  # counter would carry a value to the next program
         return problems
 
     def oom_kills(self) -> int | None:
@@ -898,7 +922,7 @@ class _Checker:
     def __init__(self, supervisor: Supervisor, job: program.JobSpec, close_in_child: list[int]):
         self.supervisor = supervisor
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.pid = os.fork()
+        self.pid = supervisor._fork()
         if self.pid == 0:
             code = 70
             try:
@@ -920,6 +944,16 @@ class _Checker:
 
     def run_test(self, channel: _ProgramChannel, index: int, deadline: float) -> tuple[dict, bool, str | None]:
         """(the test's record, whether the program process or the checker is gone, taint)."""
+        if self.setup is None:  # the data's setup, before any test's clock: the program has no part in it
+            frame = self._receive(min(time.monotonic() + SETUP_SECONDS, deadline))
+            if frame is None or frame[0] != b"S":
+                self.kill()
+                return (
+                    {"observed": RUNTIME_ERROR, "detail": "the checker did not run the setup code", "seconds": 0.0, "memory_kb": None},
+                    True,
+                    None,
+                )
+            self.setup = _json_object(frame[1])
         started = time.monotonic()
         test_end = min(started + channel.limits["test_seconds"], deadline)
         memory = [None]
@@ -932,11 +966,6 @@ class _Checker:
             self.kill()
             return record(verdict, detail, key="observed"), True, None
 
-        if self.setup is None:
-            frame = self._receive(test_end)
-            if frame is None or frame[0] != b"S":
-                return gone(*self._why(test_end, channel.limits, "before its setup ran"))
-            self.setup = _json_object(frame[1])
         if not self.setup.get("ok"):
             return record(WRONG_ANSWER, f"the test's setup code failed: {str(self.setup.get('detail', ''))[:1000]}"), False, None
         if not self._send(b"T", b"%d" % index, test_end):
@@ -1121,6 +1150,10 @@ def _unshare_local(libc, as_root: bool, scratch_mb: int) -> dict:
         return {"network": False, "ipc": False, "tmp": False}
     if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         return found
+    # Read-only, so no program leaves a file where the next one (or a Docker sandbox, through
+    # its image's layers under /var/lib/docker) reads it; the scratch mounts below are the exception.
+    if not _remount_read_only(libc):
+        return found
     options = f"size={scratch_mb}m,mode=1777".encode()
     for directory in LOCAL_TMP_MOUNTS:
         if not os.path.isdir(directory):
@@ -1129,6 +1162,61 @@ def _unshare_local(libc, as_root: bool, scratch_mb: int) -> dict:
             return found
     found["tmp"] = True
     return found
+
+
+def _remount_read_only(libc) -> bool:
+    """Every mount of this (private) mount namespace read-only but the kernel's trees."""
+    try:
+        with open("/proc/self/mountinfo", "rb") as f:
+            rows = f.read().decode("utf-8", "surrogateescape").splitlines()
+    except OSError:
+        return False
+    for row in rows:
+        fields = row.split()
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])  # \040 is a space
+        if any(point == tree or point.startswith(tree + "/") for tree in _WRITABLE_TREES):
+            continue
+        flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
+        for option in fields[5].split(","):
+            flags |= _MOUNT_FLAGS.get(option, 0)  # a locked flag must be kept to remount
+        if libc.mount(None, point.encode("utf-8", "surrogateescape"), None, flags, None) != 0 and point == "/":
+            return False  # another mount that refuses (a FUSE mount, one gone meanwhile) stays as it is
+    return True
+
+
+def _refuse_key_syscalls(libc) -> None:
+    """A seccomp filter: add_key, request_key and keyctl fail with EPERM (needs no_new_privs)."""
+    machine = os.uname().machine
+    if machine not in _KEY_SYSCALLS:
+        return
+    arch, numbers = _KEY_SYSCALLS[machine]
+
+    def op(code: int, jt: int, jf: int, k: int) -> tuple:
+        return (code, jt, jf, k)
+
+    load, jump_eq, ret, mask = 0x20, 0x15, 0x06, 0x54  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_RET|K, BPF_ALU|AND|K
+    program = [
+        op(load, 0, 0, 4),  # seccomp_data.arch
+        op(jump_eq, 0, 5, arch),  # another ABI: allow
+        op(load, 0, 0, 0),  # seccomp_data.nr
+        op(mask, 0, 0, 0xBFFFFFFF),  # the x32 bit off
+        op(jump_eq, 3, 0, numbers[0]),
+        op(jump_eq, 2, 0, numbers[1]),
+        op(jump_eq, 1, 0, numbers[2]),
+        op(ret, 0, 0, 0x7FFF0000),  # SECCOMP_RET_ALLOW
+        op(ret, 0, 0, 0x00050000 | 1),  # SECCOMP_RET_ERRNO | EPERM
+    ]
+
+    class Filter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Filter))]
+
+    filters = (Filter * len(program))(*(Filter(*row) for row in program))
+    fprog = Program(len(program), filters)
+    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "installing the seccomp filter failed")
 
 
 def _memfd(name: str, data: bytes) -> int:
@@ -1304,6 +1392,32 @@ def _empty_directory_fd(fd: int, depth: int, budget: list[int]) -> bool:
 
 
 _RLIMITS = tuple(getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_"))
+
+
+def _last_pid() -> int:
+    """The PID namespace's last PID given out (0 where unreadable)."""
+    try:
+        with open("/proc/sys/kernel/ns_last_pid") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 0
+
+
+def _scheduling_in_force(libc) -> tuple:
+    """Our nice value, I/O priority, CPU affinity and scheduling policy: a process of the
+    same user may change them (nice only up, which later programs would inherit: a channel
+    from one program to the next), so a change taints the sandbox."""
+    try:
+        ioprio = libc.syscall(252, 1, 0) if os.uname().machine == "x86_64" else None  # ioprio_get(WHO_PROCESS, self)
+    except Exception:  # noqa: BLE001
+        ioprio = None
+    return (
+        os.getpriority(os.PRIO_PROCESS, 0),
+        ioprio,
+        sorted(os.sched_getaffinity(0)),
+        os.sched_getscheduler(0),
+        os.sched_getparam(0).sched_priority,
+    )
 
 
 def _limits_in_force() -> list:
