@@ -57,7 +57,7 @@ def _problem(row: dict[str, Any], path: Path, line: int) -> Problem:
     return Problem(
         id=row["task_id"],
         title=row["task_id"],
-        statement=row["prompt"],
+        statement=f"```python\n{row['prompt'].strip(chr(10))}\n```",  # the signature and docstring, as code
         kind="assertion",
         starter_code=row["prompt"],
         func_name=entry,

@@ -33,6 +33,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -103,12 +104,20 @@ def _start_engine(vllm: Any, config: RunnerConfig) -> Any:
         raise RunnerError(f"vLLM could not start {config.model!r}: {type(e).__name__}: {e}") from e
 
 
-def _stop_engine(llm: Any) -> None:
-    """Shut the engine's processes down now (dropping the LLM leaves them to garbage collection)."""
+ENGINE_EXIT_SECONDS = 30
+
+
+def _stop_engine(llm: Any, processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
+    """Shut the engine's processes down now (dropping the LLM leaves them to garbage
+    collection) and reap them: shutdown() can return before they exit, and an exited
+    process nobody joins stays a zombie until we exit."""
     core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
     if core is not None and hasattr(core, "shutdown"):
         core.shutdown()
-    multiprocessing.active_children()  # reaps the engine's exited processes (else zombies until exit)
+    deadline = time.monotonic() + ENGINE_EXIT_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+    multiprocessing.active_children()  # reaps any other exited child
 
 
 Raw = tuple[str, int, int, str]  # text, prompt tokens, completion tokens, finish reason: pickles cheaply
@@ -148,7 +157,9 @@ class VLLMRunner:
                 "data parallelism runs on Ray (runners.ray_pool.runner_for, or --data-parallel-size on the command line)"
             )
         self._vllm = vllm
+        before = set(multiprocessing.active_children())
         self._llm: Any = _start_engine(vllm, config)
+        self._engine_processes = [p for p in multiprocessing.active_children() if p not in before]
         tokenizer = self._llm.get_tokenizer()
         self.context_window = self._llm.llm_engine.model_config.max_model_len
         self._chat = ChatTokenizer(tokenizer, self.model)
@@ -173,6 +184,6 @@ class VLLMRunner:
     def close(self) -> None:
         llm, self._llm = self._llm, None
         if llm is not None:
-            _stop_engine(llm)
+            _stop_engine(llm, self._engine_processes)
             del llm
             gc.collect()  # the model's weights and KV cache go with the last reference

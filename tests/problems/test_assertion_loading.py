@@ -35,7 +35,8 @@ def test_humaneval_loads_every_row_with_its_own_ids(humaneval):
     for problem, row in zip(humaneval, HUMANEVAL_ROWS):
         assert problem.kind == "assertion" and problem.func_name == row["entry_point"]
         assert problem.public_tests == () and problem.hidden_tests == (TestCase(input="check(candidate)", output=""),)
-        assert problem.statement == row["prompt"] and problem.starter_code == row["prompt"]
+        assert problem.statement == f"```python\n{row['prompt'].strip(chr(10))}\n```"  # shown as code
+        assert problem.starter_code == row["prompt"]
         assert problem.setup_code.startswith(row["prompt"].rstrip()) and problem.setup_code.endswith(row["test"])
     assert "def poly" in humaneval[32].setup_code and "def encode_cyclic" in humaneval[38].setup_code
 
