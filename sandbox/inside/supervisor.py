@@ -1154,12 +1154,23 @@ def _unshare_local(libc, as_root: bool, scratch_mb: int) -> dict:
     # its image's layers under /var/lib/docker) reads it; the scratch mounts below are the exception.
     if not _remount_read_only(libc):
         return found
+    # The interpreter may live under a directory the scratch mounts hide (a checkout in /tmp):
+    # held open now, bound back read-only on top of the new tmpfs, so an exec'd program process starts.
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    hidden = [p for p in sorted(prefixes) if any(p == d or p.startswith(d + "/") for d in LOCAL_TMP_MOUNTS)]
+    held = [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in hidden]
     options = f"size={scratch_mb}m,mode=1777".encode()
     for directory in LOCAL_TMP_MOUNTS:
         if not os.path.isdir(directory):
             continue
         if libc.mount(b"tmpfs", directory.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options) != 0:
             return found
+    for path, fd in held:
+        os.makedirs(path, exist_ok=True)
+        if libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, _MS_BIND | _MS_REC, None) != 0:
+            return found
+        libc.mount(None, path.encode(), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY, None)  # read-only already, as its source
+        os.close(fd)
     found["tmp"] = True
     return found
 
