@@ -28,6 +28,7 @@ import pytest
 
 from problems import load_problems
 from sandbox import Limits, Verdict, job_for, make_sandbox
+from sandbox.inside.supervisor import LOCAL_TMP_MOUNTS
 from sandbox.local_backend import LocalSandboxWarning
 from tests.conftest import SHARED_DATA
 from tests.sandbox.attacks import SWALLOWING_CHECK, assertion_job
@@ -178,7 +179,7 @@ def f(x):
 READ_THE_DATASET = f"""
 import gzip, json
 def _from_the_dataset():
-    for line in gzip.open({str(HUMANEVAL)!r}, "rt"):
+    for line in gzip.open({str(HUMANEVAL.resolve())!r}, "rt"):
         row = json.loads(line)
         if row["entry_point"] == "has_close_elements":
             namespace = {{}}
@@ -297,7 +298,11 @@ def test_local_reading_the_dataset_is_the_wall_the_local_warning_names(humaneval
         make_sandbox("local", LIMITS, workers=1) as sandbox,
     ):
         result = sandbox.run([job_for(humaneval_0, READ_THE_DATASET)])[0]
-    assert result.verdict is Verdict.PASSED, "the wall moved: update docs/sandbox.md and this test"
+    hidden = any(HUMANEVAL.resolve().is_relative_to(d) for d in LOCAL_TMP_MOUNTS)  # a private tmpfs covers it
+    if hidden:
+        assert result.verdict is not Verdict.PASSED
+    else:
+        assert result.verdict is Verdict.PASSED, "the wall moved: update docs/sandbox.md and this test"
     assert "trusted code" in str(caught[0].message)
 
 
