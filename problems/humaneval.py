@@ -10,7 +10,6 @@ docstring's examples are the statement's.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,6 @@ def is_humaneval_row(row: dict[str, Any]) -> bool:
 
 
 def humaneval_problem(row: dict[str, Any], path: Path, line: int) -> Problem:
-    with warnings.catch_warnings():  # the datasets' code has invalid escapes ('\\d'): Python's warning, not ours
-        warnings.simplefilter("ignore", SyntaxWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return _problem(row, path, line)
-
-
-def _problem(row: dict[str, Any], path: Path, line: int) -> Problem:
     def error(field: str, message: str) -> InputFileError:
         return InputFileError(path, message, line=line, field=field)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -182,7 +183,10 @@ def _read(file: Path, source: str, keep: Callable[[Problem], bool]) -> Iterator[
         if any(key.startswith("question_") for key in row):
             problem = lcb_problem(row, file, line, keep)
         elif is_humaneval_row(row) or is_mbpp_row(row):  # HumanEval, MBPP: assertion tests
-            problem = humaneval_problem(row, file, line) if is_humaneval_row(row) else mbpp_problem(row, file, line)
+            with warnings.catch_warnings():  # their code has invalid escapes ('\\d'): Python's warning, not ours
+                warnings.simplefilter("ignore", SyntaxWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                problem = humaneval_problem(row, file, line) if is_humaneval_row(row) else mbpp_problem(row, file, line)
             problem = problem if keep(problem) else None
         else:
             problem = problem_from_row(row, file, line, source)

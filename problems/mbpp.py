@@ -15,7 +15,6 @@ Splits (the task ids of the original paper): prompt 1-10, test 11-510, validatio
 from __future__ import annotations
 
 import ast
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +33,6 @@ def mbpp_split(task_id: int) -> str | None:
 
 
 def mbpp_problem(row: dict[str, Any], path: Path, line: int) -> Problem:
-    with warnings.catch_warnings():  # the datasets' code has invalid escapes ('\\d'): Python's warning, not ours
-        warnings.simplefilter("ignore", SyntaxWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return _problem(row, path, line)
-
-
-def _problem(row: dict[str, Any], path: Path, line: int) -> Problem:
     def error(field: str, message: str) -> InputFileError:
         return InputFileError(path, message, line=line, field=field)
 
